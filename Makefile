@@ -1,0 +1,55 @@
+# make demo: set up what is missing, run the default backtest, write a report.
+# make test: set up what is missing, run the whole test suite.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# A Python >= 3.12 (pandas-ta needs it): python3.13, python3.12 on PATH, then pyenv's.
+FIND_PYTHON = for p in python3.13 python3.12 \
+	  $$(ls -d "$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)"/versions/3.1[23]*/bin/python 2>/dev/null | sort -V); do \
+	  "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v "$$p"; exit 0; }; \
+	done; exit 1
+
+.PHONY: help setup demo test bench browser clean
+
+help:
+	@echo "make demo   run the S&P 500 single vs stacked LSTM backtest and write its report"
+	@echo "make test   run the test suite"
+	@echo "make bench  time workload W1 against the tutorial-style reference"
+	@echo "make setup  create .venv and install forecast with its test tools"
+
+$(STAMP): pyproject.toml
+	@if [ ! -x $(PY) ]; then \
+	  py=$$($(FIND_PYTHON)) || { echo "error: forecast needs Python 3.12 or 3.13 (pandas-ta requires >= 3.12)." \
+	    "Install one, e.g. 'pyenv install 3.12' or 'apt-get install python3.12 python3.12-venv', then run make again." >&2; exit 2; }; \
+	  echo "creating $(VENV) with $$py ($$($$py --version))"; \
+	  "$$py" -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/forecast run backtests/sp500_single_vs_stacked.toml
+
+# Browser tests need Chromium; install Debian's when we can (root with apt-get).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "warning: could not install chromium; browser tests will be skipped" >&2; \
+	  else echo "note: no chromium found; browser tests will be skipped (apt-get install chromium)" >&2; fi; }
+
+test: $(STAMP) browser
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_w1.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,151 @@
+"""The ``forecast`` command: run, fetch, report, indicators, models.
+
+Errors in the user's input end with one line on stderr and exit code 2 (``--debug`` shows
+the traceback). The last line ``forecast run`` prints is the run directory.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from forecast.errors import ForecastError
+
+# TensorFlow prints start-up chatter on stderr unless told otherwise before it is imported
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args) or 0
+    except ForecastError as e:
+        if args.debug:
+            traceback.print_exc()
+        print(f"forecast: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("forecast: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_run(args):
+    from forecast import config, runs, walkforward
+    exp = config.load_experiment(args.config)
+    models = None
+    if args.models:
+        names = [m.strip() for m in args.models.split(",") if m.strip()]
+        models = {m: exp.models.get(m, {}) for m in names}
+    source = args.source or ("csv" if args.csv else None)
+    exp = config.replace(exp, **{
+        "data.ticker": args.ticker, "data.source": source, "data.csv": args.csv,
+        "data.start": args.start, "data.end": args.end, "training.epochs": args.epochs,
+        "split.folds": args.folds, "seed": args.seed, "models": models})
+    run = walkforward.run_experiment(exp, progress=not args.quiet)
+    out = runs.save(run, args.out)
+    _print_summary(run.metrics)
+    print(out)
+
+
+def cmd_fetch(args):
+    from forecast import data
+    for ticker in args.tickers:
+        prices = data.load_prices(ticker, args.source, start=args.start, end=args.end)
+        print(f"{ticker}: {len(prices)} days, {prices.index[0].date()} to "
+              f"{prices.index[-1].date()}")
+
+
+def cmd_report(args):
+    from pathlib import Path
+    from forecast import report
+    path = report.render(args.run_dir)
+    report.render_index(Path(args.run_dir).resolve().parent.parent)
+    print(path)
+
+
+def cmd_indicators(args):
+    from forecast.indicators import INDICATORS
+    for ind in INDICATORS.values():
+        params = ", ".join(f"{k}={v}" for k, v in ind.defaults.items())
+        print(f"{ind.name:<14} {ind.scale:<8} {params:<28} {ind.doc}")
+
+
+def cmd_models(args):
+    from forecast.models import MODELS
+    for m in MODELS.values():
+        params = ", ".join(f"{k}={v}" for k, v in m.defaults.items())
+        print(f"{m.name:<14} {params:<28} {m.doc}")
+
+
+def _print_summary(m):
+    print(f"{'model':<14} {'RMSE':>10} {'MAE':>10} {'dir.acc':>8} {'Theil U':>8} {'wall s':>7}")
+    for name, e in m["models"].items():
+        print(f"{name:<14} {e['rmse']:>10.3f} {e['mae']:>10.3f} "
+              f"{e['directional_accuracy']:>8.3f} {e['theil_u']:>8.4f} "
+              f"{e['wall_seconds']:>7.1f}")
+    losers = [n for n, e in m["models"].items() if n != "naive" and e["theil_u"] >= 1]
+    if losers:
+        print(f"does not beat naive persistence: {', '.join(losers)}")
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog="forecast", description="Honest walk-forward backtests of stock-price "
+        "forecasting models, compared with naive persistence (tomorrow = today).")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    r = sub.add_parser("run", help="run a backtest from an experiment file",
+                       description="Run the walk-forward backtest described by CONFIG and "
+                       "write reports/<experiment>/<run-id>/ (metrics.json, predictions.csv, "
+                       "experiment.toml, report.html). Options override the file.")
+    r.add_argument("config", help="experiment file, e.g. backtests/sp500_single_vs_stacked.toml")
+    r.add_argument("--ticker", help="symbol, e.g. ^GSPC, AAPL")
+    r.add_argument("--source", choices=["sample", "yahoo", "csv"],
+                   help="sample: bundled S&P 500/NASDAQ 1999-2018 (offline); yahoo: download "
+                   "via yfinance (cached in data/cache); csv: your file (--csv)")
+    r.add_argument("--csv", metavar="PATH", help="price file with Date, Open, High, Low, "
+                   "Close, Volume columns (implies --source csv)")
+    r.add_argument("--start", metavar="YYYY-MM-DD", help="first day of prices to use")
+    r.add_argument("--end", metavar="YYYY-MM-DD", help="last day of prices to use")
+    r.add_argument("--epochs", type=int, metavar="N", help="maximum training epochs per fold")
+    r.add_argument("--folds", type=int, metavar="K", help="number of walk-forward test folds")
+    r.add_argument("--models", metavar="A,B", help="models to compare, e.g. "
+                   "single_lstm,stacked_lstm (naive is always included)")
+    r.add_argument("--seed", type=int, metavar="S", help="random seed")
+    r.add_argument("--out", default="reports", metavar="DIR",
+                   help="where run directories go (default: reports)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=cmd_run)
+
+    f = sub.add_parser("fetch", help="download prices into the local cache",
+                       description="Download daily prices (adjusted) into data/cache so "
+                       "later runs work offline.")
+    f.add_argument("tickers", nargs="+", metavar="TICKER")
+    f.add_argument("--source", default="yahoo", choices=["sample", "yahoo"])
+    f.add_argument("--start", metavar="YYYY-MM-DD")
+    f.add_argument("--end", metavar="YYYY-MM-DD")
+    f.set_defaults(func=cmd_fetch)
+
+    rp = sub.add_parser("report", help="re-render a run's report.html",
+                        description="Render report.html of RUN_DIR from its files alone.")
+    rp.add_argument("run_dir", metavar="RUN_DIR")
+    rp.set_defaults(func=cmd_report)
+
+    i = sub.add_parser("indicators", help="list the indicators an experiment can use")
+    i.set_defaults(func=cmd_indicators)
+    m = sub.add_parser("models", help="list the models an experiment can compare")
+    m.set_defaults(func=cmd_models)
+    for s in sub.choices.values():
+        s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help=argparse.SUPPRESS)
+    return p
+
+
+if __name__ == "__main__":
+    sys.exit(main())

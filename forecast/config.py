@@ -1,0 +1,264 @@
+"""Experiment files: TOML in, frozen and validated dataclasses out.
+
+Every table and key is checked: an unknown key is refused with "Did you mean ...?", a value of
+the wrong type or out of range is refused with the allowed range. ``experiment.toml`` in a run
+directory is :func:`to_toml` of the resolved experiment, so a run can always be repeated.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomli_w
+
+from forecast.data import SOURCES
+from forecast.errors import ForecastError, did_you_mean
+
+TARGETS = ("return", "price")
+WINDOWS = ("expanding", "sliding")
+REFITS = ("warm", "scratch")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Where prices come from: ``source`` is sample (bundled, offline), yahoo or csv."""
+    source: str = "sample"
+    ticker: str = "^GSPC"
+    csv: str | None = None
+    start: str | None = None
+    end: str | None = None
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Model inputs and target.
+
+    ``target = "return"`` learns the next log return from scale-free inputs and turns
+    predictions back into prices; ``"price"`` min-max scales price levels (the tutorial way).
+    ``warmup`` rows are dropped from the start (``None``: as many as the indicators need).
+    """
+    indicators: tuple = ({"name": "sma", "length": 20}, {"name": "ema", "length": 50},
+                         {"name": "rsi", "length": 14})
+    target: str = "return"
+    lookback: int = 60
+    horizon: int = 1
+    warmup: int | None = None
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """Walk-forward folds over samples (windows): see :class:`forecast.splits.WalkForward`."""
+    initial_train: int = 2500
+    folds: int = 5
+    test_size: int | None = None
+    gap: int = 0
+    window: str = "expanding"
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """Training settings shared by every model; a model's own table may override them."""
+    epochs: int = 10
+    batch_size: int = 256
+    learning_rate: float = 0.001
+    patience: int = 2
+    validation_fraction: float = 0.1
+    refit: str = "warm"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One backtest: data, features, folds, training and the models to compare."""
+    name: str = "experiment"
+    seed: int = 42
+    seeds: tuple | None = None  # train every network once per seed; default (seed,)
+    data: DataSpec = DataSpec()
+    features: FeatureSpec = FeatureSpec()
+    split: SplitSpec = SplitSpec()
+    training: TrainingSpec = TrainingSpec()
+    models: dict = field(default_factory=lambda: {"naive": {}, "single_lstm": {},
+                                                  "stacked_lstm": {}})
+
+
+_SECTIONS = {"data": DataSpec, "features": FeatureSpec, "split": SplitSpec,
+             "training": TrainingSpec}
+
+
+def load_experiment(path) -> Experiment:
+    """Read and validate an experiment file."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ForecastError(f"experiment file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ForecastError(f"cannot read experiment file {path}: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ForecastError(f"{path} is not valid TOML: {e}") from None
+    raw.setdefault("name", path.stem)
+    return from_dict(raw, where=str(path))
+
+
+def from_dict(raw: dict, where: str = "experiment") -> Experiment:
+    """Build an :class:`Experiment` from plain data (a parsed TOML file)."""
+    if not isinstance(raw, dict):
+        raise ForecastError(f"{where}: expected a table of settings")
+    top = {f.name for f in dataclasses.fields(Experiment)}
+    _check_keys(raw, top, where)
+    kw = {}
+    for key, value in raw.items():
+        if key in _SECTIONS:
+            if not isinstance(value, dict):
+                raise ForecastError(f"{where}: [{key}] must be a table")
+            kw[key] = _build(_SECTIONS[key], value, f"{where} [{key}]")
+        elif key == "models":
+            kw[key] = _models(value, where)
+        else:
+            kw[key] = _coerce(Experiment, key, value, where)
+    return validate(Experiment(**kw))
+
+
+def replace(exp: Experiment, **changes) -> Experiment:
+    """A copy with dotted overrides, e.g. ``replace(exp, **{"data.ticker": "AAPL"})``."""
+    sections = {}
+    top = {}
+    for key, value in changes.items():
+        if value is None:
+            continue
+        section, _, name = key.rpartition(".")
+        if section:
+            sections.setdefault(section, {})[name] = value
+        else:
+            top[key] = value
+    for section, values in sections.items():
+        top[section] = dataclasses.replace(getattr(exp, section), **values)
+    return validate(dataclasses.replace(exp, **top))
+
+
+def validate(exp: Experiment) -> Experiment:
+    """Refuse impossible settings with a message that names the key and the fix."""
+    from forecast.models import MODELS  # here, not at import: models is the Keras module
+    d, f, s, t = exp.data, exp.features, exp.split, exp.training
+    _choice("data.source", d.source, SOURCES)
+    _choice("features.target", f.target, TARGETS)
+    _choice("split.window", s.window, WINDOWS)
+    _choice("training.refit", t.refit, REFITS)
+    if d.source == "csv" and not d.csv:
+        raise ForecastError('data.source = "csv" needs data.csv = "path/to/prices.csv" '
+                            "(or --csv PATH)")
+    _at_least("features.lookback", f.lookback, 1)
+    _at_least("features.horizon", f.horizon, 1)
+    _at_least("split.initial_train", s.initial_train, 1)
+    _at_least("split.folds", s.folds, 1)
+    _at_least("split.gap", s.gap, 0)
+    if s.test_size is not None:
+        _at_least("split.test_size", s.test_size, 1)
+    if s.gap < f.horizon - 1:
+        raise ForecastError(f"split.gap = {s.gap} is too small for features.horizon = "
+                            f"{f.horizon}: training targets would overlap the test period; "
+                            f"set gap >= {f.horizon - 1}")
+    if f.warmup is not None:
+        _at_least("features.warmup", f.warmup, 0)
+    _at_least("training.epochs", t.epochs, 1)
+    _at_least("training.batch_size", t.batch_size, 1)
+    _at_least("training.patience", t.patience, 0)
+    if not t.learning_rate > 0:
+        raise ForecastError(f"training.learning_rate must be > 0, got {t.learning_rate}")
+    if not 0 < t.validation_fraction < 1:
+        raise ForecastError("training.validation_fraction must be between 0 and 1 "
+                            f"(exclusive), got {t.validation_fraction}")
+    if not exp.models:
+        raise ForecastError("no models to compare: add a [models.NAME] table, e.g. "
+                            "[models.single_lstm]")
+    allowed_training = {fl.name for fl in dataclasses.fields(TrainingSpec)} - {"refit"}
+    for name, params in exp.models.items():
+        if name not in MODELS:
+            raise ForecastError(f'unknown model "{name}".' + did_you_mean(name, MODELS))
+        _check_keys(params, set(MODELS[name].defaults) | allowed_training,
+                    f"[models.{name}]")
+    from forecast.indicators import check_specs
+    check_specs(f.indicators)
+    return exp
+
+
+def to_toml(exp: Experiment) -> str:
+    """The experiment as TOML that :func:`load_experiment` reads back to the same value."""
+    out = {"name": exp.name, "seed": exp.seed}
+    if exp.seeds:
+        out["seeds"] = list(exp.seeds)
+    for key in _SECTIONS:
+        section = dataclasses.asdict(getattr(exp, key))
+        out[key] = {k: (list(v) if isinstance(v, tuple) else v)
+                    for k, v in section.items() if v is not None}
+    out["models"] = {name: dict(params) for name, params in exp.models.items()}
+    return tomli_w.dumps(out)
+
+
+def _models(value, where):
+    if isinstance(value, list):  # models = ["naive", "gru"]: defaults for each
+        value = {name: {} for name in value}
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ForecastError(f"{where}: models must be tables like [models.single_lstm] "
+                            'or a list like models = ["naive", "gru"]')
+    return {str(k): dict(v) for k, v in value.items()}
+
+
+def _build(cls, values, where):
+    names = {f.name for f in dataclasses.fields(cls)}
+    _check_keys(values, names, where)
+    return cls(**{k: _coerce(cls, k, v, where) for k, v in values.items()})
+
+
+def _coerce(cls, key, value, where):
+    """Check ``value`` against the type of the field's default; ints are fine as floats."""
+    default = next(f for f in dataclasses.fields(cls) if f.name == key)
+    expected = default.default if default.default is not dataclasses.MISSING else None
+    hint = str(default.type)
+    if key == "seeds":
+        if not isinstance(value, list) or not value or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise ForecastError(f"{where}: seeds must be a list of whole numbers, e.g. "
+                                "seeds = [1, 2, 3]")
+        return tuple(value)
+    if key == "indicators":
+        if not isinstance(value, list) or not all(isinstance(v, dict) and "name" in v
+                                                  for v in value):
+            raise ForecastError(f'{where}: indicators must be a list of tables like '
+                                f'{{ name = "sma", length = 20 }}')
+        return tuple(dict(v) for v in value)
+    if value is None:
+        return None
+    if isinstance(value, bool) and not isinstance(expected, bool):
+        raise ForecastError(f"{where}: {key} must be {_kind(hint)}, got {value!r}")
+    if "int" in hint and "float" not in hint and not isinstance(value, int):
+        raise ForecastError(f"{where}: {key} must be a whole number, got {value!r}")
+    if "float" in hint and not isinstance(value, (int, float)):
+        raise ForecastError(f"{where}: {key} must be a number, got {value!r}")
+    if hint.startswith("str") and not isinstance(value, str):
+        if key in ("start", "end") and hasattr(value, "isoformat"):
+            return value.isoformat()  # TOML dates arrive as datetime.date
+        raise ForecastError(f"{where}: {key} must be a string, got {value!r}")
+    return float(value) if "float" in hint else value
+
+
+def _kind(hint):
+    return "a number" if ("int" in hint or "float" in hint) else "a string"
+
+
+def _check_keys(values, allowed, where):
+    for key in values:
+        if key not in allowed:
+            raise ForecastError(f'{where}: unknown key "{key}".' + did_you_mean(key, allowed))
+
+
+def _choice(key, value, choices):
+    if value not in choices:
+        raise ForecastError(f'{key} = "{value}" is not one of: {", ".join(choices)}.'
+                            + did_you_mean(value, choices))
+
+
+def _at_least(key, value, low):
+    if value < low:
+        raise ForecastError(f"{key} must be at least {low}, got {value}")

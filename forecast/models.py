@@ -1,0 +1,212 @@
+"""Model registry: baselines and Keras networks behind one small interface.
+
+A model factory takes its parameters (its own and the training settings) and returns an
+object with ``fit(fold) -> dict`` and ``predict(fold) -> prices``, where ``fold`` is a
+:class:`FoldData`. Add your own with the decorator::
+
+    @register_model("my_gru", units=16)
+    def my_gru(units, **training):
+        return KerasForecaster(lambda L: [L.GRU(units)], **training)
+
+This is the only module that imports Keras, and only when a network is first built.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass
+class FoldData:
+    """One fold, ready for any model: scaled windows, and the way back to prices."""
+    X_train: np.ndarray      # (n, lookback, features), scaled on the training rows
+    y_train: np.ndarray      # (n,) scaled targets
+    X_val: np.ndarray        # the tail of the training samples, for early stopping
+    y_val: np.ndarray
+    X_test: np.ndarray
+    last_price: np.ndarray   # (n_test,) the close on each test window's last day
+    train_close: np.ndarray  # closes of the training rows (drift needs them)
+    horizon: int
+    to_price: Callable       # scaled test predictions -> prices
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    factory: Callable
+    defaults: dict
+    doc: str
+
+
+MODELS: dict[str, ModelEntry] = {}
+BASELINES = ("naive", "drift")  # need no training and no seed
+
+
+def register_model(name: str, **defaults):
+    """Decorator adding a factory to :data:`MODELS`; ``defaults`` are its own parameters."""
+    def add(factory):
+        doc = (factory.__doc__ or "").strip().split("\n")[0]
+        MODELS[name] = ModelEntry(name, factory, dict(defaults), doc)
+        return factory
+    return add
+
+
+def create(name: str, params: dict):
+    """A fresh model ``name`` with its defaults updated by ``params``."""
+    entry = MODELS[name]
+    return entry.factory(**{**entry.defaults, **params})
+
+
+def reset(seed: int, *, clear: bool) -> None:
+    """Seed every random generator Keras uses; ``clear`` also drops all built models."""
+    import keras
+    if clear:
+        keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+
+
+# --- baselines ---------------------------------------------------------------------------
+
+
+class Naive:
+    """Tomorrow = today: the forecast every other model must beat."""
+    params = 0
+
+    def fit(self, fold):
+        return {}
+
+    def predict(self, fold):
+        return fold.last_price.copy()
+
+
+class Drift:
+    """Today plus the mean daily change of the training rows."""
+    params = 1
+
+    def fit(self, fold):
+        self.step = float(np.mean(np.diff(fold.train_close)))
+        return {}
+
+    def predict(self, fold):
+        return fold.last_price + fold.horizon * self.step
+
+
+class Ridge:
+    """Ridge regression on the same scaled windows, flattened."""
+
+    def __init__(self, alpha):
+        from sklearn.linear_model import Ridge as _Ridge
+        self.model = _Ridge(alpha=alpha)
+
+    def fit(self, fold):
+        X = np.concatenate([fold.X_train, fold.X_val]).reshape(
+            len(fold.X_train) + len(fold.X_val), -1)
+        self.model.fit(X, np.concatenate([fold.y_train, fold.y_val]))
+        self.params = int(self.model.coef_.size + 1)
+        return {}
+
+    def predict(self, fold):
+        return fold.to_price(self.model.predict(fold.X_test.reshape(len(fold.X_test), -1)))
+
+
+@register_model("naive")
+def naive(**_):
+    """Persistence: tomorrow's close = today's close."""
+    return Naive()
+
+
+@register_model("drift")
+def drift(**_):
+    """Today's close plus the mean daily change over the training rows."""
+    return Drift()
+
+
+@register_model("ridge", alpha=1.0)
+def ridge(alpha, **_):
+    """Ridge regression on the flattened lookback window."""
+    return Ridge(alpha)
+
+
+# --- Keras networks ----------------------------------------------------------------------
+
+
+class KerasForecaster:
+    """A Keras network trained with Adam on MSE, early stopping on the validation tail.
+
+    Calling ``fit`` again (the next fold, ``refit = "warm"``) continues from the weights
+    the previous call left, which is why warm walk-forward is fast.
+    """
+
+    def __init__(self, layers: Callable, *, epochs=10, batch_size=256, learning_rate=1e-3,
+                 patience=2, validation_fraction=0.1):
+        self.layers = layers
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.patience = patience
+        self.model = None
+
+    def build(self, lookback, n_features):
+        import keras
+        model = keras.Sequential([keras.Input((lookback, n_features)),
+                                  *self.layers(keras.layers), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="mse")
+        return model
+
+    @property
+    def params(self):
+        return None if self.model is None else int(self.model.count_params())
+
+    def fit(self, fold):
+        import keras
+        if self.model is None:
+            self.model = self.build(*fold.X_train.shape[1:])
+        stop = keras.callbacks.EarlyStopping(patience=self.patience,
+                                             restore_best_weights=True)
+        history = self.model.fit(
+            fold.X_train, fold.y_train, validation_data=(fold.X_val, fold.y_val),
+            epochs=self.epochs, batch_size=self.batch_size, callbacks=[stop], verbose=0)
+        return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+    def predict(self, fold):
+        scaled = self.model.predict(fold.X_test, batch_size=1024, verbose=0)
+        return fold.to_price(np.asarray(scaled).ravel())
+
+
+@register_model("single_lstm", units=32, dropout=0.0)
+def single_lstm(units, dropout, **training):
+    """LSTM(units) -> Dense(1)."""
+    return KerasForecaster(lambda L: [L.LSTM(units, dropout=dropout)], **training)
+
+
+@register_model("stacked_lstm", units=[64, 32], dropout=0.2)
+def stacked_lstm(units, dropout, **training):
+    """LSTM(64, return_sequences) -> Dropout -> LSTM(32) -> Dropout -> Dense(1)."""
+    def layers(L):
+        out = []
+        for i, u in enumerate(units):
+            out += [L.LSTM(u, return_sequences=i < len(units) - 1), L.Dropout(dropout)]
+        return out
+    return KerasForecaster(layers, **training)
+
+
+@register_model("gru", units=32)
+def gru(units, **training):
+    """GRU(units) -> Dense(1)."""
+    return KerasForecaster(lambda L: [L.GRU(units)], **training)
+
+
+@register_model("simple_rnn", units=32)
+def simple_rnn(units, **training):
+    """SimpleRNN(units) -> Dense(1)."""
+    return KerasForecaster(lambda L: [L.SimpleRNN(units)], **training)
+
+
+def timed(fn, *args):
+    """``(result, seconds)`` of ``fn(*args)``."""
+    t0 = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - t0

@@ -1,0 +1,218 @@
+"""Walk-forward validation: every fold, every model, nothing fitted on the test period.
+
+For each fold the scalers are fitted on the fold's training rows only; each model is trained
+with early stopping on the tail of its training samples and predicts the fold's test samples;
+predictions are turned back into prices. Baselines run in every fold like the networks.
+"""
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast import metrics, models
+from forecast.config import Experiment
+from forecast.data import fingerprint, load_prices
+from forecast.errors import ForecastError
+from forecast.features import Features, build
+from forecast.splits import WalkForward
+from forecast.windows import make_windows, rows_needed
+
+
+@dataclass
+class Run:
+    """A finished backtest: what :func:`forecast.runs.save` writes to a run directory."""
+    experiment: Experiment
+    predictions: pd.DataFrame  # date, fold, model, seed, y_true, y_pred
+    metrics: dict
+    prices: pd.DataFrame
+
+
+def splitter(exp: Experiment) -> WalkForward:
+    s = exp.split
+    return WalkForward(initial_train=s.initial_train, n_splits=s.folds, test_size=s.test_size,
+                       gap=s.gap, window=s.window)
+
+
+def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
+                   on_fold=None, done=None) -> Run:
+    """Run the backtest ``exp`` (on ``prices`` if given) and return its results.
+
+    ``on_fold(fold, records, states)`` is called after each finished fold (for saving
+    progress); ``done`` maps fold numbers already finished to their saved records and the
+    model states to continue from (for resuming).
+    """
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    d, f = exp.data, exp.features
+    if prices is None:
+        prices = load_prices(d.ticker, d.source, csv=d.csv, start=d.start, end=d.end, log=log)
+    feats = build(prices, f.indicators, target=f.target, warmup=f.warmup)
+    split = splitter(exp)
+    n = len(feats.frame) - f.lookback - f.horizon + 1
+    if n < split.min_samples():
+        need = rows_needed(f.lookback, f.horizon, split.min_samples()) + feats.dropped
+        raise ForecastError(
+            f"{d.ticker} has {len(prices)} rows of prices; {need} are needed for lookback "
+            f"{f.lookback}, {feats.dropped} warm-up rows, {exp.split.initial_train} training "
+            f"samples and {exp.split.folds} folds: use a longer history or lower "
+            "split.initial_train / split.folds")
+    windows = make_windows(feats.frame.to_numpy(), feats.close.to_numpy(), f.lookback,
+                           f.horizon)
+    names = ["naive", *[m for m in exp.models if m != "naive"]]
+    seeds = exp.seeds or (exp.seed,)
+    runs = [(m, s) for m in names for s in ((None,) if m in models.BASELINES else seeds)]
+    folds = list(split.split(n))
+    done = done or {}
+    records, fold_rows, states = [], [], {}
+    bar = _progress(len(folds) * len(runs), progress)
+    for k, (train, test) in enumerate(folds):
+        fold_rows.append(fold_dates(k, feats, windows.end, train, test, exp))
+        if k in done:
+            records += done[k]["records"]
+            states = done[k].get("states", states)
+            bar.update(len(runs))
+            continue
+        data = prepare_fold(feats, windows, train, test, exp)
+        fold_records = []
+        for name, seed in runs:
+            bar.set_description(f"fold {k + 1}/{len(folds)} {name}")
+            fresh = exp.training.refit == "scratch" or (name, seed) not in states
+            if name not in models.BASELINES:
+                models.reset((seed or 0) + k, clear=exp.training.refit == "scratch")
+            if fresh:
+                params = {**_training(exp), **exp.models.get(name, {})}
+                states[name, seed] = models.create(name, params)
+            model = states[name, seed]
+            history, fit_s = models.timed(model.fit, data)
+            pred, predict_s = models.timed(model.predict, data)
+            fold_records.append({
+                "fold": k, "model": name, "seed": seed, "pred": pred, "history": history,
+                "fit_seconds": fit_s, "predict_seconds": predict_s,
+                "epochs_run": len(history.get("loss", [])), "params": model.params,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+            bar.update(1)
+        records += fold_records
+        if on_fold:
+            on_fold(k, fold_records, states)
+    bar.close()
+    predictions = _predictions(records, feats, windows, folds, exp.features.horizon)
+    result = {
+        "experiment": exp.name, "ticker": d.ticker, "source": d.source,
+        "data": {"start": str(prices.index[0].date()), "end": str(prices.index[-1].date()),
+                 "rows": len(prices), "sha256": fingerprint(prices),
+                 "warmup_rows": feats.dropped},
+        "lookback": f.lookback, "horizon": f.horizon, "target": f.target,
+        "refit": exp.training.refit, "seed": exp.seed, "seeds": list(seeds),
+        "features": list(feats.frame.columns), "folds": fold_rows,
+        "audit": {"indicators": feats.causality, "scaler": "fitted on each fold's training "
+                  "rows only", "early_stopping": "validation tail of the training samples"},
+        "models": summarise(predictions, records, names)}
+    return Run(exp, predictions, result, prices)
+
+
+def prepare_fold(feats: Features, windows, train, test, exp) -> models.FoldData:
+    """Scale on the fold's training rows only and cut the windows the models see."""
+    f = exp.features
+    F = feats.frame.to_numpy("float64")
+    rows = slice(train[0], windows.end[train[-1]] + 1)  # every row a training window reads
+    last_all = feats.close.to_numpy()
+    last = last_all[windows.end]
+    if f.target == "return":
+        mu, sd = F[rows].mean(0), F[rows].std(0)
+        y = np.log(windows.target / last)
+        y_mu, y_sd = y[train].mean(), y[train].std()
+    else:  # the tutorial way: min-max on price levels
+        mu, sd = F[rows].min(0), F[rows].max(0) - F[rows].min(0)
+        y = windows.target
+        y_mu, y_sd = mu[0], sd[0]
+    sd = np.where(sd > 0, sd, 1.0)
+    y_sd = y_sd if y_sd > 0 else 1.0
+    X = make_windows(((F - mu) / sd).astype("float32"), last_all, f.lookback, f.horizon).X
+    ys = ((y - y_mu) / y_sd).astype("float32")
+    n_val = max(1, int(round(len(train) * exp.training.validation_fraction)))
+    fit, val = train[:-n_val], train[-n_val:]
+    last_test = last[test]
+
+    def to_price(scaled):
+        out = np.asarray(scaled, "float64") * y_sd + y_mu
+        return last_test * np.exp(out) if f.target == "return" else out
+
+    return models.FoldData(X[fit], ys[fit], X[val], ys[val], X[test], last_test,
+                           feats.close.to_numpy()[rows], f.horizon, to_price)
+
+
+def fold_dates(k, feats: Features, end, train, test, exp) -> dict:
+    """The date ranges of one fold, for the leak audit."""
+    day = feats.close.index
+    h = exp.features.horizon
+    n_val = max(1, int(round(len(train) * exp.training.validation_fraction)))
+    iso = lambda i: str(day[i].date())  # noqa: E731
+    return {"fold": k, "train_start": iso(train[0]),
+            "train_end": iso(end[train[-1]] + h), "test_start": iso(end[test[0]] + h),
+            "test_end": iso(end[test[-1]] + h), "scaler_start": iso(train[0]),
+            "scaler_end": iso(end[train[-1]]), "validation_start": iso(end[train[-n_val]] + h),
+            "validation_end": iso(end[train[-1]] + h), "n_train": int(len(train)),
+            "n_test": int(len(test))}
+
+
+def summarise(predictions: pd.DataFrame, records, names) -> dict:
+    """Metrics per model: over all test days and per fold, mean (and std) over seeds."""
+    out = {}
+    for name in names:
+        p = predictions[predictions.model == name]
+        recs = [r for r in records if r["model"] == name]
+        seeds = sorted(p.seed.unique())
+        overall = [metrics.summary(g.y_true, g.y_pred, g.y_last) for _, g in p.groupby("seed")]
+        entry = _mean_std(overall)
+        entry["wall_seconds"] = float(sum(r["fit_seconds"] + r["predict_seconds"]
+                                          for r in recs))
+        entry["params"] = recs[0]["params"]
+        entry["seeds"] = [int(s) for s in seeds if s >= 0]
+        entry["folds"] = []
+        for k, g in p.groupby("fold"):
+            per_seed = [metrics.summary(s.y_true, s.y_pred, s.y_last) for _, s in g.groupby("seed")]
+            fold_recs = [r for r in recs if r["fold"] == k]
+            row = {"fold": int(k), **_mean_std(per_seed)}
+            for key in ("fit_seconds", "predict_seconds", "epochs_run", "peak_rss_mb"):
+                row[key] = float(np.mean([r[key] for r in fold_recs]))
+            row["history"] = fold_recs[0]["history"]
+            entry["folds"].append(row)
+        out[name] = entry
+    return out
+
+
+def _mean_std(rows):
+    out = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    if len(rows) > 1:
+        out.update({f"{k}_std": float(np.std([r[k] for r in rows], ddof=1)) for k in rows[0]})
+    return out
+
+
+def _predictions(records, feats, windows, folds, horizon):
+    day = feats.close.index
+    close = feats.close.to_numpy()
+    parts = []
+    for r in records:
+        test = folds[r["fold"]][1]
+        idx = windows.end[test]
+        parts.append(pd.DataFrame({
+            "date": day[idx + horizon], "fold": r["fold"], "model": r["model"],
+            "seed": -1 if r["seed"] is None else r["seed"], "y_true": windows.target[test],
+            "y_pred": r["pred"], "y_last": close[idx]}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _training(exp):
+    t = exp.training
+    return {"epochs": t.epochs, "batch_size": t.batch_size, "learning_rate": t.learning_rate,
+            "patience": t.patience, "validation_fraction": t.validation_fraction}
+
+
+def _progress(total, enabled):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, disable=not enabled, file=sys.stderr, unit="fit",
+                dynamic_ncols=True, leave=False)

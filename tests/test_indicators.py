@@ -1,0 +1,67 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import indicators
+from forecast.errors import ForecastError
+from forecast.indicators import INDICATORS, check_causal, compute, register_indicator
+
+
+@pytest.mark.parametrize("name", sorted(INDICATORS))
+def test_every_registered_indicator_is_causal(short_prices, name):
+    """Values at t do not change when the rows after t are dropped."""
+    spec = {"name": name}
+    full = compute(short_prices, spec)
+    for t in (200, 350, len(short_prices) - 2):
+        part = compute(short_prices.iloc[: t + 1], spec)
+        np.testing.assert_allclose(part.to_numpy(), full.to_numpy()[: t + 1], rtol=1e-9,
+                                   equal_nan=True)
+    check_causal(short_prices, spec)
+
+
+def test_pandas_ta_values_and_names(short_prices):
+    close = short_prices["close"]
+    sma = compute(short_prices, {"name": "sma", "length": 20})
+    assert sma.name == "sma_20"
+    assert sma.iloc[19] == pytest.approx(close.iloc[:20].mean())
+    assert sma.iloc[:19].isna().all()
+    rsi = compute(short_prices, {"name": "rsi", "length": 14}).dropna()
+    assert rsi.between(0, 100).all()
+
+
+def test_a_look_ahead_indicator_is_refused_by_name(short_prices):
+    import pandas_ta as ta
+
+    @register_indicator("dpo_centered", scale="free")
+    def dpo_centered(prices, length=20):
+        return ta.dpo(prices["close"], length=length, centered=True, talib=False)
+    try:
+        with pytest.raises(ForecastError, match="dpo_centered_20 looks ahead"):
+            check_causal(short_prices, {"name": "dpo_centered", "length": 20})
+    finally:
+        INDICATORS.pop("dpo_centered")
+
+
+def test_a_users_plain_function_plugs_in(short_prices):
+    @register_indicator("momentum", scale="price")
+    def momentum(prices, length=10):
+        """Close ``length`` days ago."""
+        return prices["close"].shift(length)
+    try:
+        assert INDICATORS["momentum"].defaults == {"length": 10}
+        out = compute(short_prices, {"name": "momentum", "length": 5})
+        assert out.name == "momentum_5" and out.iloc[5] == short_prices["close"].iloc[0]
+    finally:
+        INDICATORS.pop("momentum")
+
+
+def test_pandas_ta_silent_failure_on_short_history_is_caught(short_prices):
+    with pytest.raises(ForecastError, match="gave no series"):
+        compute(short_prices.iloc[:5], {"name": "sma", "length": 20})
+
+
+def test_unknown_indicator_and_parameter():
+    with pytest.raises(ForecastError, match='Did you mean "rsi"'):
+        indicators.check_specs([{"name": "rsii"}])
+    with pytest.raises(ForecastError, match='no parameter "window"'):
+        indicators.check_specs([{"name": "sma", "window": 3}])

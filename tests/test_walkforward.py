@@ -1,0 +1,83 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import config, walkforward
+from forecast.errors import ForecastError
+from forecast.features import build
+from forecast.windows import make_windows
+
+
+def test_end_to_end_on_short_data(tiny_experiment):
+    run = walkforward.run_experiment(tiny_experiment, progress=False)
+    m, p = run.metrics, run.predictions
+    assert list(m["models"]) == ["naive", "single_lstm", "stacked_lstm"]
+    assert m["models"]["naive"]["theil_u"] == pytest.approx(1.0)
+    n_test = sum(f["n_test"] for f in m["folds"])
+    assert len(p) == 3 * n_test
+    assert set(p.columns) >= {"date", "fold", "model", "seed", "y_true", "y_pred"}
+    for name, e in m["models"].items():
+        assert len(e["folds"]) == 2
+        assert {"rmse", "mae", "mape", "directional_accuracy", "theil_u", "wall_seconds",
+                "params"} <= set(e)
+        g = p[p.model == name]
+        assert e["rmse"] == pytest.approx(np.sqrt(np.mean((g.y_pred - g.y_true) ** 2)))
+    # naive: tomorrow = today, so y_pred is the previous day's y_true inside a fold
+    naive = p[(p.model == "naive") & (p.fold == 1)]
+    np.testing.assert_allclose(naive.y_pred.to_numpy()[1:], naive.y_true.to_numpy()[:-1])
+
+
+def test_folds_never_train_on_or_after_the_test_start(tiny_experiment):
+    run = walkforward.run_experiment(tiny_experiment, progress=False)
+    for f in run.metrics["folds"]:
+        assert f["train_end"] < f["test_start"] and f["scaler_end"] < f["test_start"]
+        assert f["validation_end"] == f["train_end"]
+    dates = run.predictions.groupby("fold").date
+    assert (dates.min() == pd.to_datetime([f["test_start"] for f in run.metrics["folds"]])).all()
+
+
+def test_rerun_gives_identical_predictions(tiny_experiment):
+    a = walkforward.run_experiment(tiny_experiment, progress=False).predictions
+    b = walkforward.run_experiment(tiny_experiment, progress=False).predictions
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("target", ["return", "price"])
+def test_scalers_do_not_see_the_test_rows(short_prices, tiny_experiment, target):
+    exp = config.replace(tiny_experiment, **{"features.target": target})
+    split = walkforward.splitter(exp)
+
+    def fold0(prices):
+        feats = build(prices, exp.features.indicators, target=target)
+        w = make_windows(feats.frame.to_numpy(), feats.close.to_numpy(), 10, 1)
+        train, test = next(split.split(len(w.target)))
+        return walkforward.prepare_fold(feats, w, train, test, exp), feats, w, test
+
+    a, feats, w, test = fold0(short_prices)
+    changed = short_prices.copy()
+    first_test_row = feats.close.index[w.end[test[0]] + 1]
+    changed.loc[first_test_row:, ["open", "high", "low", "close"]] *= 3
+    b, *_ = fold0(changed)
+    np.testing.assert_array_equal(a.X_train, b.X_train)
+    np.testing.assert_array_equal(a.y_train, b.y_train)
+    np.testing.assert_array_equal(a.X_val, b.X_val)
+    # the way back to prices uses training statistics only
+    def back(d):
+        p = d.to_price(np.ones(len(d.last_price)))
+        return p / d.last_price if target == "return" else p
+    np.testing.assert_allclose(back(a), back(b))
+
+
+def test_history_too_short_says_how_many_rows_are_needed(tiny_experiment, short_prices):
+    with pytest.raises(ForecastError, match=r"has 200 rows of prices; \d+ are needed"):
+        walkforward.run_experiment(tiny_experiment, prices=short_prices.iloc[:200],
+                                   progress=False)
+
+
+def test_seeds_give_mean_and_std(tiny_experiment):
+    exp = config.replace(tiny_experiment, seeds=(1, 2),
+                         models={"naive": {}, "single_lstm": {"units": 4}})
+    run = walkforward.run_experiment(exp, progress=False)
+    single = run.metrics["models"]["single_lstm"]
+    assert single["seeds"] == [1, 2] and "rmse_std" in single
+    assert set(run.predictions[run.predictions.model == "single_lstm"].seed) == {1, 2}

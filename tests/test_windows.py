@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from forecast.windows import make_windows, rows_needed
+
+
+def test_windows_and_targets_follow_the_keras_contract():
+    F = np.arange(20, dtype=float).reshape(10, 2)  # row r = [2r, 2r+1]
+    series = np.arange(100, 110, dtype=float)
+    w = make_windows(F, series, lookback=3, horizon=1)
+    assert w.X.shape == (7, 3, 2)
+    np.testing.assert_array_equal(w.X[0], F[0:3])
+    np.testing.assert_array_equal(w.X[6], F[6:9])
+    np.testing.assert_array_equal(w.end, np.arange(2, 9))
+    # targets[i] belongs to the window starting at i: the value right after it
+    np.testing.assert_array_equal(w.target, series[3:10])
+
+
+def test_horizon_moves_the_target_and_shortens_the_windows():
+    series = np.arange(10, dtype=float)
+    w = make_windows(series, series, lookback=4, horizon=3)
+    assert len(w.target) == 10 - 4 - 3 + 1
+    np.testing.assert_array_equal(w.target, w.end + 3)
+    np.testing.assert_array_equal(w.X[:, -1, 0], w.end)
+
+
+def test_windows_are_views_not_copies():
+    F = np.random.default_rng(0).normal(size=(500, 4))
+    w = make_windows(F, F[:, 0], lookback=60)
+    assert np.shares_memory(w.X, F)
+
+
+def test_rows_needed_inverts_make_windows():
+    for lookback, horizon, samples in [(60, 1, 100), (5, 3, 1)]:
+        rows = rows_needed(lookback, horizon, samples)
+        assert len(make_windows(np.zeros(rows), np.zeros(rows), lookback, horizon).target) \
+            == samples
+
+
+def test_too_few_rows_is_an_error():
+    with pytest.raises(ValueError, match="no window"):
+        make_windows(np.zeros(5), np.zeros(5), lookback=5)

@@ -1,0 +1,175 @@
+"""The yfinance path, offline: fakes stand in for Yahoo at the HTTP edge or at Ticker.history."""
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import yfinance as yf
+from yfinance.exceptions import YFRateLimitError
+
+from forecast import data
+from forecast.errors import ForecastError
+
+DAYS = pd.bdate_range("2024-01-02", periods=30)
+
+
+def yahoo_frame(days=DAYS):
+    """What Ticker.history returns: exchange-time-zone index, capitalised columns."""
+    index = pd.DatetimeIndex(days).tz_localize("America/New_York")
+    close = np.linspace(100, 130, len(days))
+    return pd.DataFrame({"Open": close - 1, "High": close + 1, "Low": close - 2,
+                         "Close": close, "Volume": 1e6, "Dividends": 0.0,
+                         "Stock Splits": 0.0}, index=index.rename("Date"))
+
+
+@pytest.fixture(autouse=True)
+def offline(tmp_path, monkeypatch):
+    yf.set_tz_cache_location(str(tmp_path / "yf-tz"))
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    yf.data.YfData.cache_get.cache_clear() if hasattr(yf.data.YfData, "cache_get") else None
+    yield
+    yf.data.YfData.cache_get.cache_clear() if hasattr(yf.data.YfData, "cache_get") else None
+
+
+def test_download_is_normalised_and_cached(tmp_path, monkeypatch):
+    calls = []
+
+    def history(self, **kw):
+        calls.append(kw)
+        return yahoo_frame()
+    monkeypatch.setattr(yf.Ticker, "history", history)
+    prices = data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
+    assert list(prices.columns) == data.COLUMNS and prices.index.tz is None
+    assert prices.index[0] == pd.Timestamp("2024-01-02")
+    assert calls[0]["auto_adjust"] is True
+    again = data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
+    assert len(calls) == 1  # the second load came from the cache
+    pd.testing.assert_frame_equal(prices, again, check_freq=False)
+    cached = list((tmp_path / "yahoo").glob("*.csv"))
+    assert len(cached) == 1 and cached[0].name.startswith("AAPL-")
+
+
+def test_rate_limit_is_retried_then_succeeds(tmp_path, monkeypatch):
+    answers = [YFRateLimitError(), YFRateLimitError(), yahoo_frame()]
+
+    def history(self, **kw):
+        a = answers.pop(0)
+        if isinstance(a, Exception):
+            raise a
+        return a
+    monkeypatch.setattr(yf.Ticker, "history", history)
+    assert len(data.load_prices("MSFT", "yahoo", cache_dir=tmp_path)) == len(DAYS)
+
+
+def test_rate_limit_that_outlasts_the_retries_is_one_clear_line(tmp_path, monkeypatch):
+    def history(self, **kw):
+        raise YFRateLimitError()
+    monkeypatch.setattr(yf.Ticker, "history", history)
+    with pytest.raises(ForecastError, match="rate limiting .* wait a few minutes"):
+        data.load_prices("MSFT", "yahoo", cache_dir=tmp_path)
+    assert not (tmp_path / "yahoo").exists() or not any((tmp_path / "yahoo").iterdir())
+
+
+def test_empty_download_is_an_unknown_ticker(tmp_path, monkeypatch):
+    monkeypatch.setattr(yf.Ticker, "history", lambda self, **kw: pd.DataFrame())
+    with pytest.raises(ForecastError, match="no prices for 'NOPE'"):
+        data.load_prices("NOPE", "yahoo", cache_dir=tmp_path)
+
+
+def test_network_down_uses_the_cache_and_says_its_age(tmp_path, monkeypatch):
+    monkeypatch.setattr(yf.Ticker, "history", lambda self, **kw: yahoo_frame())
+    data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
+    monkeypatch.setattr(data, "CACHE_MAX_AGE", 0)  # force a refresh attempt
+
+    def history(self, **kw):
+        raise ConnectionError("Could not resolve host: query2.finance.yahoo.com")
+    monkeypatch.setattr(yf.Ticker, "history", history)
+    said = []
+    prices = data.load_prices("AAPL", "yahoo", cache_dir=tmp_path, log=said.append)
+    assert len(prices) == len(DAYS)
+    assert "using the cached copy" in said[0] and "hours ago" in said[0]
+
+
+def test_network_down_without_cache_is_one_clear_line(tmp_path, monkeypatch):
+    def history(self, **kw):
+        raise ConnectionError("Could not resolve host")
+    monkeypatch.setattr(yf.Ticker, "history", history)
+    with pytest.raises(ForecastError, match="cannot reach Yahoo for AAPL"):
+        data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
+
+
+def test_damaged_cache_is_ignored_and_replaced(tmp_path, monkeypatch):
+    monkeypatch.setattr(yf.Ticker, "history", lambda self, **kw: yahoo_frame())
+    data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
+    path = next((tmp_path / "yahoo").glob("*.csv"))
+    path.write_text("date,open\n2024-01-02,garbage\n")
+    prices = data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
+    assert len(prices) == len(DAYS)
+    assert len(pd.read_csv(path)) == len(DAYS)
+
+
+# --- yfinance's own parsing, with the HTTP layer faked ------------------------------------
+
+
+class FakeResponse:
+    def __init__(self, payload, status=200):
+        self.status_code = status
+        self.text = json.dumps(payload)
+        self._payload = payload
+
+    def json(self):
+        return self._payload
+
+    def raise_for_status(self):
+        pass
+
+
+def chart(symbol, days=DAYS):
+    ts = [int(pd.Timestamp(d).tz_localize("America/New_York").replace(hour=9, minute=30)
+              .timestamp()) for d in days]
+    close = list(np.linspace(100, 130, len(days)))
+    return {"chart": {"result": [{
+        "meta": {"currency": "USD", "symbol": symbol, "exchangeName": "NMS",
+                 "instrumentType": "EQUITY", "firstTradeDate": 345479400,
+                 "regularMarketTime": ts[-1], "gmtoffset": -18000, "timezone": "EST",
+                 "exchangeTimezoneName": "America/New_York", "regularMarketPrice": close[-1],
+                 "chartPreviousClose": close[0], "priceHint": 2, "dataGranularity": "1d",
+                 "range": "", "validRanges": ["1d", "5d", "1mo", "1y", "max"]},
+        "timestamp": ts,
+        "indicators": {"quote": [{"open": close, "high": [c + 1 for c in close],
+                                  "low": [c - 1 for c in close], "close": close,
+                                  "volume": [1000000] * len(ts)}],
+                       "adjclose": [{"adjclose": close}]}}], "error": None}}
+
+
+def test_yfinance_parses_a_realistic_chart_payload(tmp_path, monkeypatch):
+    urls = []
+
+    def get(self, url, params=None, timeout=30, **kw):
+        urls.append(url)
+        return FakeResponse(chart("AAPL"))
+    monkeypatch.setattr(yf.data.YfData, "get", get)
+    prices = data.load_prices("AAPL", "yahoo", start="2024-01-02", end="2024-02-12",
+                              cache_dir=tmp_path)
+    assert any("/v8/finance/chart/AAPL" in u for u in urls)
+    assert len(prices) == len(DAYS)
+    assert prices["close"].iloc[-1] == pytest.approx(130)
+    assert prices.index[0] == pd.Timestamp("2024-01-02")
+
+
+def test_yfinance_not_found_payload_is_an_unknown_ticker(tmp_path, monkeypatch):
+    payload = {"chart": {"result": None, "error": {
+        "code": "Not Found", "description": "No data found, symbol may be delisted"}}}
+    monkeypatch.setattr(yf.data.YfData, "get",
+                        lambda self, url, params=None, timeout=30, **kw:
+                        FakeResponse(payload, 404))
+    with pytest.raises(ForecastError, match="'ZZZZ'"):
+        data.load_prices("ZZZZ", "yahoo", cache_dir=tmp_path)
+
+
+@pytest.mark.network
+def test_live_download(tmp_path):
+    prices = data.load_prices("AAPL", "yahoo", start="2024-01-02", end="2024-03-01",
+                              cache_dir=tmp_path)
+    assert len(prices) > 30
