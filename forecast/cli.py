@@ -34,22 +34,38 @@ def main(argv=None) -> int:
         return 130
 
 
-def cmd_run(args):
-    from forecast import config, runs, walkforward
+def experiment_from_args(args):
+    """The experiment file of ``args.config`` with the command-line overrides applied."""
+    from forecast import config
     exp = config.load_experiment(args.config)
     models = None
     if args.models:
         names = [m.strip() for m in args.models.split(",") if m.strip()]
         models = {m: exp.models.get(m, {}) for m in names}
     source = args.source or ("csv" if args.csv else None)
-    exp = config.replace(exp, **{
+    return config.replace(exp, **{
         "data.ticker": args.ticker, "data.source": source, "data.csv": args.csv,
         "data.start": args.start, "data.end": args.end, "training.epochs": args.epochs,
         "split.folds": args.folds, "seed": args.seed, "models": models})
+
+
+def cmd_run(args):
+    from forecast import runs, walkforward
+    exp = experiment_from_args(args)
     run = walkforward.run_experiment(exp, progress=not args.quiet)
     out = runs.save(run, args.out)
     _print_summary(run.metrics)
     print(out)
+
+
+def cmd_compare(args):
+    from forecast import report
+    print(report.render_compare(args.run_dirs, args.output))
+
+
+def cmd_sweep(args):
+    from forecast import sweep
+    return sweep.main(args)
 
 
 def cmd_fetch(args):
@@ -93,18 +109,8 @@ def _print_summary(m):
         print(f"does not beat naive persistence: {', '.join(losers)}")
 
 
-def _parser():
-    p = argparse.ArgumentParser(
-        prog="forecast", description="Honest walk-forward backtests of stock-price "
-        "forecasting models, compared with naive persistence (tomorrow = today).")
-    p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-
-    r = sub.add_parser("run", help="run a backtest from an experiment file",
-                       description="Run the walk-forward backtest described by CONFIG and "
-                       "write reports/<experiment>/<run-id>/ (metrics.json, predictions.csv, "
-                       "experiment.toml, report.html). Options override the file.")
-    r.add_argument("config", help="experiment file, e.g. backtests/sp500_single_vs_stacked.toml")
+def add_run_options(r):
+    """The overrides ``forecast run`` and ``forecast sweep`` share."""
     r.add_argument("--ticker", help="symbol, e.g. ^GSPC, AAPL")
     r.add_argument("--source", choices=["sample", "yahoo", "csv"],
                    help="sample: bundled S&P 500/NASDAQ 1999-2018 (offline); yahoo: download "
@@ -121,6 +127,21 @@ def _parser():
     r.add_argument("--out", default="reports", metavar="DIR",
                    help="where run directories go (default: reports)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog="forecast", description="Honest walk-forward backtests of stock-price "
+        "forecasting models, compared with naive persistence (tomorrow = today).")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    r = sub.add_parser("run", help="run a backtest from an experiment file",
+                       description="Run the walk-forward backtest described by CONFIG and "
+                       "write reports/<experiment>/<run-id>/ (metrics.json, predictions.csv, "
+                       "experiment.toml, report.html). Options override the file.")
+    r.add_argument("config", help="experiment file, e.g. backtests/sp500_single_vs_stacked.toml")
+    add_run_options(r)
     r.set_defaults(func=cmd_run)
 
     f = sub.add_parser("fetch", help="download prices into the local cache",
@@ -136,6 +157,29 @@ def _parser():
                         description="Render report.html of RUN_DIR from its files alone.")
     rp.add_argument("run_dir", metavar="RUN_DIR")
     rp.set_defaults(func=cmd_report)
+
+    c = sub.add_parser("compare", help="one page comparing several runs",
+                       description="Write one HTML page comparing RUN_DIRs model by model.")
+    c.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    c.add_argument("-o", "--output", default="reports/compare.html", metavar="FILE",
+                   help="where the page goes (default: reports/compare.html)")
+    c.set_defaults(func=cmd_compare)
+
+    sw = sub.add_parser("sweep", help="run every combination of tickers and settings",
+                        description="One run per combination of --tickers and --grid values, "
+                        "in worker processes or on a Ray cluster; a summary page at the end.")
+    sw.add_argument("config", help="experiment file all runs start from")
+    sw.add_argument("--tickers", metavar="A,B,C", help="tickers to run (default: the file's)")
+    sw.add_argument("--grid", nargs="*", default=[], metavar="KEY=V1,V2",
+                    help="settings to vary, e.g. training.epochs=5,10 features.lookback=30,60")
+    sw.add_argument("--executor", choices=["local", "ray"], default="local",
+                    help="local worker processes (default) or a Ray cluster")
+    sw.add_argument("--workers", type=int, metavar="N",
+                    help="parallel runs (default: one per core)")
+    sw.add_argument("--address", metavar="ADDR", help="Ray cluster address, or 'auto'; "
+                    "none starts a local Ray instance")
+    add_run_options(sw)
+    sw.set_defaults(func=cmd_sweep)
 
     i = sub.add_parser("indicators", help="list the indicators an experiment can use")
     i.set_defaults(func=cmd_indicators)

@@ -20,7 +20,7 @@ import pandas as pd
 from forecast.config import to_toml
 from forecast.errors import ForecastError
 
-FILES = ("metrics.json", "predictions.csv", "experiment.toml", "report.html")
+FILES = ("metrics.json", "predictions.csv", "experiment.toml", "report.html")  # + equity.csv
 
 
 def slug(name: str) -> str:
@@ -52,6 +52,9 @@ def save(run, out="reports", *, render=True) -> Path:
         (tmp / "metrics.json").write_text(json.dumps(run.metrics, indent=1), encoding="utf-8")
         run.predictions.to_csv(tmp / "predictions.csv", index=False, date_format="%Y-%m-%d",
                                float_format="%.6f")
+        if run.equity is not None:
+            run.equity.to_csv(tmp / "equity.csv", index=False, date_format="%Y-%m-%d",
+                              float_format="%.6f")
         (tmp / "experiment.toml").write_text(to_toml(run.experiment), encoding="utf-8")
         if render:
             from forecast import report

@@ -30,6 +30,7 @@ class Run:
     predictions: pd.DataFrame  # date, fold, model, seed, y_true, y_pred
     metrics: dict
     prices: pd.DataFrame
+    equity: pd.DataFrame | None = None  # date, model, seed, equity, drawdown (trading)
 
 
 def splitter(exp: Experiment) -> WalkForward:
