@@ -66,6 +66,7 @@ class TrainingSpec:
     patience: int = 2
     validation_fraction: float = 0.1
     refit: str = "warm"
+    stride: int = 1  # fit every stride-th window; validation and test use all
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,7 @@ def validate(exp: Experiment) -> Experiment:
     _at_least("training.epochs", t.epochs, 1)
     _at_least("training.batch_size", t.batch_size, 1)
     _at_least("training.patience", t.patience, 0)
+    _at_least("training.stride", t.stride, 1)
     if not t.learning_rate > 0:
         raise ForecastError(f"training.learning_rate must be > 0, got {t.learning_rate}")
     if not 0 < t.validation_fraction < 1:

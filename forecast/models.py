@@ -31,6 +31,7 @@ class FoldData:
     train_close: np.ndarray  # closes of the training rows (drift needs them)
     horizon: int
     to_price: Callable       # scaled test predictions -> prices
+    first_new: int = 0       # X_train[first_new:] were not fitted on in the previous fold
 
 
 @dataclass(frozen=True)
@@ -137,16 +138,19 @@ class KerasForecaster:
     """A Keras network trained with Adam on MSE, early stopping on the validation tail.
 
     Calling ``fit`` again (the next fold, ``refit = "warm"``) continues from the weights
-    the previous call left, which is why warm walk-forward is fast.
+    the previous call left and fits only the samples that are new since then, which is why
+    warm walk-forward is fast. ``stride`` fits every stride-th window (the newest always
+    included): neighbouring windows share all but one day.
     """
 
     def __init__(self, layers: Callable, *, epochs=10, batch_size=256, learning_rate=1e-3,
-                 patience=2, validation_fraction=0.1):
+                 patience=2, validation_fraction=0.1, stride=1):
         self.layers = layers
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.patience = patience
+        self.stride = stride
         self.model = None
 
     def build(self, lookback, n_features):
@@ -161,19 +165,52 @@ class KerasForecaster:
         return None if self.model is None else int(self.model.count_params())
 
     def fit(self, fold):
-        import keras
+        start = 0 if self.model is None else fold.first_new
         if self.model is None:
             self.model = self.build(*fold.X_train.shape[1:])
-        stop = keras.callbacks.EarlyStopping(patience=self.patience,
-                                             restore_best_weights=True)
-        history = self.model.fit(
-            fold.X_train, fold.y_train, validation_data=(fold.X_val, fold.y_val),
-            epochs=self.epochs, batch_size=self.batch_size, callbacks=[stop], verbose=0)
-        return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        X, y = fold.X_train[start:], fold.y_train[start:]
+        keep = slice((len(X) - 1) % self.stride, None, self.stride)
+        if not len(y[keep]):
+            return {}
+        return self._train(X[keep], y[keep], fold.X_val, fold.y_val)
+
+    def _train(self, X, y, X_val, y_val):
+        # A lean loop over train_on_batch: Model.fit builds a dataset, an iterator and
+        # callbacks on every call and epoch, which costs more than the small folds it trains.
+        # Every batch has the same shape so that the step is traced once, not once a fold.
+        history = {"loss": [], "val_loss": []}
+        best, best_weights, wait = np.inf, None, 0
+        size = min(self.batch_size, len(y))
+        starts = list(range(0, len(y) - size + 1, size))
+        if starts[-1] + size < len(y):
+            starts.append(len(y) - size)  # the last batch overlaps the one before
+        for _ in range(self.epochs):
+            order = np.random.permutation(len(y))  # seeded by models.reset
+            losses = [float(self.model.train_on_batch(X[order[i:i + size]],
+                                                      y[order[i:i + size]])) for i in starts]
+            history["loss"].append(float(np.mean(losses)))
+            val = float(np.mean((self._predict(X_val) - y_val) ** 2))
+            history["val_loss"].append(val)
+            if val < best:  # early stopping on the validation tail, best weights kept
+                best, best_weights, wait = val, self.model.get_weights(), 0
+            else:
+                wait += 1
+                if wait >= self.patience:
+                    break
+        self.model.set_weights(best_weights)
+        return history
+
+    def _predict(self, X, chunk=256):
+        # fixed-size chunks, the last one zero-padded: one traced shape for every fold
+        n = len(X)
+        padded = np.zeros((-(-n // chunk) * chunk, *X.shape[1:]), dtype="float32")
+        padded[:n] = X
+        out = [np.asarray(self.model.predict_on_batch(padded[i:i + chunk])).ravel()
+               for i in range(0, len(padded), chunk)]
+        return np.concatenate(out)[:n]
 
     def predict(self, fold):
-        scaled = self.model.predict(fold.X_test, batch_size=1024, verbose=0)
-        return fold.to_price(np.asarray(scaled).ravel())
+        return fold.to_price(self._predict(fold.X_test))
 
 
 @register_model("single_lstm", units=32, dropout=0.0)

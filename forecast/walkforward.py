@@ -69,6 +69,7 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
     folds = list(split.split(n))
     done = done or {}
     records, fold_rows, states = [], [], {}
+    fitted_until = 0
     bar = _progress(len(folds) * len(runs), progress)
     for k, (train, test) in enumerate(folds):
         fold_rows.append(fold_dates(k, feats, windows.end, train, test, exp))
@@ -77,7 +78,7 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
             states = done[k].get("states", states)
             bar.update(len(runs))
             continue
-        data = prepare_fold(feats, windows, train, test, exp)
+        data = prepare_fold(feats, windows, train, test, exp, fitted_until)
         fold_records = []
         for name, seed in runs:
             bar.set_description(f"fold {k + 1}/{len(folds)} {name}")
@@ -97,6 +98,7 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
             bar.update(1)
         records += fold_records
+        fitted_until = fit_and_validation(train, exp)[1][0]
         if on_fold:
             on_fold(k, fold_records, states)
     bar.close()
@@ -115,8 +117,11 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
     return Run(exp, predictions, result, prices)
 
 
-def prepare_fold(feats: Features, windows, train, test, exp) -> models.FoldData:
-    """Scale on the fold's training rows only and cut the windows the models see."""
+def prepare_fold(feats: Features, windows, train, test, exp, fitted_until=0) -> models.FoldData:
+    """Scale on the fold's training rows only and cut the windows the models see.
+
+    ``fitted_until``: samples before it were fitted on in an earlier fold (warm refit).
+    """
     f = exp.features
     F = feats.frame.to_numpy("float64")
     rows = slice(train[0], windows.end[train[-1]] + 1)  # every row a training window reads
@@ -134,8 +139,7 @@ def prepare_fold(feats: Features, windows, train, test, exp) -> models.FoldData:
     y_sd = y_sd if y_sd > 0 else 1.0
     X = make_windows(((F - mu) / sd).astype("float32"), last_all, f.lookback, f.horizon).X
     ys = ((y - y_mu) / y_sd).astype("float32")
-    n_val = max(1, int(round(len(train) * exp.training.validation_fraction)))
-    fit, val = train[:-n_val], train[-n_val:]
+    fit, val = fit_and_validation(train, exp)
     last_test = last[test]
 
     def to_price(scaled):
@@ -143,19 +147,26 @@ def prepare_fold(feats: Features, windows, train, test, exp) -> models.FoldData:
         return last_test * np.exp(out) if f.target == "return" else out
 
     return models.FoldData(X[fit], ys[fit], X[val], ys[val], X[test], last_test,
-                           feats.close.to_numpy()[rows], f.horizon, to_price)
+                           feats.close.to_numpy()[rows], f.horizon, to_price,
+                           int(np.searchsorted(fit, fitted_until)))
+
+
+def fit_and_validation(train, exp):
+    """The training samples split into the part fitted on and the early-stopping tail."""
+    n_val = max(1, int(round(len(train) * exp.training.validation_fraction)))
+    return train[:-n_val], train[-n_val:]
 
 
 def fold_dates(k, feats: Features, end, train, test, exp) -> dict:
     """The date ranges of one fold, for the leak audit."""
     day = feats.close.index
     h = exp.features.horizon
-    n_val = max(1, int(round(len(train) * exp.training.validation_fraction)))
+    val = fit_and_validation(train, exp)[1]
     iso = lambda i: str(day[i].date())  # noqa: E731
     return {"fold": k, "train_start": iso(train[0]),
             "train_end": iso(end[train[-1]] + h), "test_start": iso(end[test[0]] + h),
             "test_end": iso(end[test[-1]] + h), "scaler_start": iso(train[0]),
-            "scaler_end": iso(end[train[-1]]), "validation_start": iso(end[train[-n_val]] + h),
+            "scaler_end": iso(end[train[-1]]), "validation_start": iso(end[val[0]] + h),
             "validation_end": iso(end[train[-1]] + h), "n_train": int(len(train)),
             "n_test": int(len(test))}
 
@@ -210,7 +221,8 @@ def _predictions(records, feats, windows, folds, horizon):
 def _training(exp):
     t = exp.training
     return {"epochs": t.epochs, "batch_size": t.batch_size, "learning_rate": t.learning_rate,
-            "patience": t.patience, "validation_fraction": t.validation_fraction}
+            "patience": t.patience, "validation_fraction": t.validation_fraction,
+            "stride": t.stride}
 
 
 def _progress(total, enabled):
