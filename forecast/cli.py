@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import traceback
 
@@ -19,6 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
@@ -52,8 +54,24 @@ def experiment_from_args(args):
 def cmd_run(args):
     from forecast import runs, walkforward
     exp = experiment_from_args(args)
-    run = walkforward.run_experiment(exp, progress=not args.quiet)
+    if args.resume:
+        checkpoint = runs.Checkpoint.latest(exp, args.out)
+    else:
+        checkpoint = runs.Checkpoint.start(exp, args.out)
+    try:
+        run = walkforward.run_experiment(exp, progress=not args.quiet, checkpoint=checkpoint)
+    except KeyboardInterrupt:
+        again = shlex.join(["forecast", *[a for a in args.argv if a != "--resume"],
+                            "--resume"])
+        print(f"forecast: interrupted; finished folds are kept in {checkpoint.path}. "
+              f"Resume with: {again}", file=sys.stderr)
+        return 130
+    except BaseException:
+        if not checkpoint.finished():
+            checkpoint.discard()  # nothing worth keeping: leave no trace of a failed start
+        raise
     out = runs.save(run, args.out)
+    checkpoint.discard()
     _print_summary(run.metrics)
     print(out)
 
@@ -142,6 +160,8 @@ def _parser():
                        "experiment.toml, report.html). Options override the file.")
     r.add_argument("config", help="experiment file, e.g. backtests/sp500_single_vs_stacked.toml")
     add_run_options(r)
+    r.add_argument("--resume", action="store_true",
+                   help="continue the latest interrupted run of this experiment and settings")
     r.set_defaults(func=cmd_run)
 
     f = sub.add_parser("fetch", help="download prices into the local cache",

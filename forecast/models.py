@@ -164,6 +164,20 @@ class KerasForecaster:
     def params(self):
         return None if self.model is None else int(self.model.count_params())
 
+    def state(self) -> list:
+        """What a warm refit continues from: weights, dropout seeds, optimizer moments."""
+        if self.model is None:
+            return []
+        return [v.numpy() for v in [*self.model.variables, *self.model.optimizer.variables]]
+
+    def restore(self, arrays, lookback, n_features):
+        """Continue from a :meth:`state` saved by an interrupted run."""
+        self.model = self.build(lookback, n_features)
+        self.model.optimizer.build(self.model.trainable_variables)
+        for v, a in zip([*self.model.variables, *self.model.optimizer.variables], arrays,
+                        strict=True):
+            v.assign(a)
+
     def fit(self, fold):
         start = 0 if self.model is None else fold.first_new
         if self.model is None:

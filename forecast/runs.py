@@ -15,6 +15,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast.config import to_toml
@@ -38,6 +39,7 @@ def run_id(exp, data_sha: str, now=None) -> str:
 def save(run, out="reports", *, render=True) -> Path:
     """Write ``run`` (a :class:`forecast.walkforward.Run`) and return its directory."""
     out = Path(out)
+    check_writable(out)
     rid = run_id(run.experiment, run.metrics["data"]["sha256"])
     run.metrics["run_id"] = rid
     run.metrics["created"] = datetime.now().isoformat(timespec="seconds")
@@ -67,6 +69,108 @@ def save(run, out="reports", *, render=True) -> Path:
         from forecast import report
         report.render_index(out)
     return final
+
+
+class Checkpoint:
+    """The finished folds of a run in progress, kept so that ``--resume`` can continue it.
+
+    Lives in ``<out>/<experiment>/.unfinished/<started>/`` (outside the finished-runs
+    layout) until the run is saved; each fold is written whole or not at all.
+    """
+
+    def __init__(self, path: Path, exp):
+        self.path = Path(path)
+        self.settings = to_toml(exp)
+
+    @classmethod
+    def start(cls, exp, out="reports"):
+        """A new, empty checkpoint for ``exp``: nothing is written before the first fold."""
+        check_writable(out)
+        name = f"{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
+        return cls(Path(out) / slug(exp.name) / ".unfinished" / name, exp)
+
+    @classmethod
+    def latest(cls, exp, out="reports"):
+        """The newest unfinished run of ``exp``; an error if there is none or it differs."""
+        root = Path(out) / slug(exp.name) / ".unfinished"
+        found = sorted(root.glob("*/experiment.toml"), key=lambda p: p.parent.name)
+        if not found:
+            raise ForecastError(f"no unfinished run of {exp.name} in {out} to resume: run "
+                                "it without --resume")
+        saved = found[-1].read_text(encoding="utf-8")
+        if saved != to_toml(exp):
+            changed = _changed_lines(saved, to_toml(exp))
+            raise ForecastError(f"the unfinished run in {found[-1].parent} used other "
+                                f"settings ({changed}): resume with the same settings, or "
+                                "run without --resume")
+        return cls(found[-1].parent, exp)
+
+    def finished(self) -> dict[int, dict]:
+        """Fold number -> what was saved for it (``records``, ``data_sha256``)."""
+        out = {}
+        for path in sorted(self.path.glob("fold-*.json")):
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            for r in saved["records"]:
+                r["pred"] = np.asarray(r["pred"], dtype="float64")
+            out[saved["fold"]] = saved
+        return out
+
+    def states(self) -> dict:
+        """(model, seed) -> the arrays of its state after the last finished fold."""
+        path = self.path / "states.npz"
+        if not path.is_file():
+            return {}
+        out = {}
+        with np.load(path) as z:
+            for key in sorted(z.files, key=lambda k: int(k.rsplit("|", 1)[1])):
+                name, seed, _ = key.split("|")
+                out.setdefault((name, None if seed == "None" else int(seed)), []).append(z[key])
+        return out
+
+    def save(self, fold, records, states, data_sha):
+        """Keep one finished fold (and the model states to continue from)."""
+        if not self.path.is_dir():
+            self.path.mkdir(parents=True)
+            _write(self.path / "experiment.toml", self.settings)
+        arrays = {f"{name}|{seed}|{i}": a for (name, seed), m in states.items()
+                  for i, a in enumerate(getattr(m, "state", list)())}
+        if arrays:
+            fd, tmp = tempfile.mkstemp(dir=self.path, suffix=".npz")
+            os.close(fd)
+            np.savez(tmp, **arrays)
+            os.replace(tmp, self.path / "states.npz")
+        saved = {"fold": fold, "data_sha256": data_sha, "records": [
+            {**r, "pred": r["pred"].tolist()} for r in records]}
+        _write(self.path / f"fold-{fold:03d}.json", json.dumps(saved))
+
+    def discard(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+        for parent in (self.path.parent, self.path.parent.parent):
+            try:
+                parent.rmdir()  # only when empty: other runs may be unfinished
+            except OSError:
+                break
+
+
+def check_writable(out):
+    """Refuse an output folder that cannot be created or written, before any work."""
+    path = Path(out).absolute()
+    existing = next(p for p in [path, *path.parents] if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ForecastError(f"cannot write to {out}: {existing} is not a writable folder; "
+                            "choose another with --out")
+
+
+def _changed_lines(a, b):
+    diff = [line for line in b.splitlines() if line not in a.splitlines()]
+    return "; ".join(diff[:3]) or "different settings"
+
+
+def _write(path: Path, text: str):
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 def load(run_dir) -> tuple[dict, pd.DataFrame]:

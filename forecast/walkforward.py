@@ -40,12 +40,12 @@ def splitter(exp: Experiment) -> WalkForward:
 
 
 def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
-                   on_fold=None, done=None) -> Run:
+                   checkpoint=None) -> Run:
     """Run the backtest ``exp`` (on ``prices`` if given) and return its results.
 
-    ``on_fold(fold, records, states)`` is called after each finished fold (for saving
-    progress); ``done`` maps fold numbers already finished to their saved records and the
-    model states to continue from (for resuming).
+    With a :class:`forecast.runs.Checkpoint`, every finished fold is saved to it and folds
+    it already holds are not run again: an interrupted run resumes where it stopped and
+    ends with the same predictions.
     """
     log = log or (lambda msg: print(msg, file=sys.stderr))
     d, f = exp.data, exp.features
@@ -67,15 +67,16 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
     seeds = exp.seeds or (exp.seed,)
     runs = [(m, s) for m in names for s in ((None,) if m in models.BASELINES else seeds)]
     folds = list(split.split(n))
-    done = done or {}
-    records, fold_rows, states = [], [], {}
+    data_sha = fingerprint(prices)
+    done, states = _resume(checkpoint, exp, data_sha, feats)
+    records, fold_rows = [], []
     fitted_until = 0
     bar = _progress(len(folds) * len(runs), progress)
     for k, (train, test) in enumerate(folds):
         fold_rows.append(fold_dates(k, feats, windows.end, train, test, exp))
         if k in done:
             records += done[k]["records"]
-            states = done[k].get("states", states)
+            fitted_until = fit_and_validation(train, exp)[1][0]
             bar.update(len(runs))
             continue
         data = prepare_fold(feats, windows, train, test, exp, fitted_until)
@@ -99,14 +100,14 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
             bar.update(1)
         records += fold_records
         fitted_until = fit_and_validation(train, exp)[1][0]
-        if on_fold:
-            on_fold(k, fold_records, states)
+        if checkpoint:
+            checkpoint.save(k, fold_records, states, data_sha)
     bar.close()
     predictions = _predictions(records, feats, windows, folds, exp.features.horizon)
     result = {
         "experiment": exp.name, "ticker": d.ticker, "source": d.source,
         "data": {"start": str(prices.index[0].date()), "end": str(prices.index[-1].date()),
-                 "rows": len(prices), "sha256": fingerprint(prices),
+                 "rows": len(prices), "sha256": data_sha,
                  "warmup_rows": feats.dropped},
         "lookback": f.lookback, "horizon": f.horizon, "target": f.target,
         "refit": exp.training.refit, "seed": exp.seed, "seeds": list(seeds),
@@ -216,6 +217,21 @@ def _predictions(records, feats, windows, folds, horizon):
             "seed": -1 if r["seed"] is None else r["seed"], "y_true": windows.target[test],
             "y_pred": r["pred"], "y_last": close[idx]}))
     return pd.concat(parts, ignore_index=True)
+
+
+def _resume(checkpoint, exp, data_sha, feats):
+    """Folds a checkpoint holds, and the model states to continue from."""
+    done = checkpoint.finished() if checkpoint else {}
+    if any(d["data_sha256"] != data_sha for d in done.values()):
+        raise ForecastError("the prices changed since the interrupted run (a new download?): "
+                            "run without --resume")
+    states = {}
+    if done and exp.training.refit == "warm":
+        for (name, seed), arrays in checkpoint.states().items():
+            states[name, seed] = models.create(name, {**_training(exp),
+                                                      **exp.models.get(name, {})})
+            states[name, seed].restore(arrays, exp.features.lookback, feats.frame.shape[1])
+    return done, states
 
 
 def _training(exp):

@@ -96,3 +96,26 @@ def test_console_script_help():
                          capture_output=True, text=True, check=True).stdout
     assert "--ticker" in out and "--epochs" in out
     assert "experiment file" in out
+
+
+def test_ctrl_c_keeps_finished_folds_and_prints_the_resume_command(tiny_toml, tmp_path,
+                                                                   capsys, monkeypatch):
+    from forecast import runs
+    out = tmp_path / "reports"
+    save = runs.Checkpoint.save
+
+    def save_then_ctrl_c(self, fold, *args):
+        save(self, fold, *args)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(runs.Checkpoint, "save", save_then_ctrl_c)
+    args = ["run", str(tiny_toml), "--out", str(out), "--quiet"]
+    assert cli.main(args) == 130
+    err = capsys.readouterr().err
+    assert "finished folds are kept" in err
+    assert err.strip().endswith(f"--out {out} --quiet --resume")
+    assert runs.find(out) == []  # nothing in the finished-runs layout yet
+    monkeypatch.setattr(runs.Checkpoint, "save", save)
+    assert cli.main([*args, "--resume"]) == 0
+    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    assert runs.find(out) == [run_dir]
+    assert not (out / "tiny_cli" / ".unfinished").exists()
