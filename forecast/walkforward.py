@@ -109,6 +109,8 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
         "data": {"start": str(prices.index[0].date()), "end": str(prices.index[-1].date()),
                  "rows": len(prices), "sha256": data_sha,
                  "warmup_rows": feats.dropped},
+        "repairs": list(prices.attrs.get("repairs", [])), "cache": prices.attrs.get("cache"),
+        "versions": versions(),
         "lookback": f.lookback, "horizon": f.horizon, "target": f.target,
         "refit": exp.training.refit, "seed": exp.seed, "seeds": list(seeds),
         "features": list(feats.frame.columns), "folds": fold_rows,
@@ -217,6 +219,19 @@ def _predictions(records, feats, windows, folds, horizon):
             "seed": -1 if r["seed"] is None else r["seed"], "y_true": windows.target[test],
             "y_pred": r["pred"], "y_last": close[idx]}))
     return pd.concat(parts, ignore_index=True)
+
+
+def versions() -> dict:
+    """The versions of everything that can change a result."""
+    from importlib.metadata import PackageNotFoundError, version
+    out = {"python": sys.version.split()[0]}
+    for name in ("forecast", "numpy", "pandas", "keras", "tensorflow-cpu", "tensorflow",
+                 "pandas-ta", "yfinance", "scikit-learn"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
 
 
 def _resume(checkpoint, exp, data_sha, feats):
