@@ -67,6 +67,7 @@ class TrainingSpec:
     validation_fraction: float = 0.1
     refit: str = "warm"
     stride: int = 1  # fit every stride-th window; validation and test use all
+    min_delta: float = 0.0  # smallest fall in validation loss that counts as improving
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ def validate(exp: Experiment) -> Experiment:
     _at_least("training.batch_size", t.batch_size, 1)
     _at_least("training.patience", t.patience, 0)
     _at_least("training.stride", t.stride, 1)
+    _at_least("training.min_delta", t.min_delta, 0)
     if not t.learning_rate > 0:
         raise ForecastError(f"training.learning_rate must be > 0, got {t.learning_rate}")
     if not 0 < t.validation_fraction < 1:

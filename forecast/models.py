@@ -144,13 +144,14 @@ class KerasForecaster:
     """
 
     def __init__(self, layers: Callable, *, epochs=10, batch_size=256, learning_rate=1e-3,
-                 patience=2, validation_fraction=0.1, stride=1):
+                 patience=2, validation_fraction=0.1, stride=1, min_delta=0.0):
         self.layers = layers
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.patience = patience
         self.stride = stride
+        self.min_delta = min_delta
         self.model = None
 
     def build(self, lookback, n_features):
@@ -205,7 +206,7 @@ class KerasForecaster:
             history["loss"].append(float(np.mean(losses)))
             val = float(np.mean((self._predict(X_val) - y_val) ** 2))
             history["val_loss"].append(val)
-            if val < best:  # early stopping on the validation tail, best weights kept
+            if val < best - self.min_delta:  # early stopping on the validation tail
                 best, best_weights, wait = val, self.model.get_weights(), 0
             else:
                 wait += 1

@@ -80,3 +80,18 @@ def test_a_users_model_plugs_in():
         assert MODELS["half"].doc.startswith("Half of")
     finally:
         MODELS.pop("half")
+
+
+def test_warm_refit_fits_only_new_samples_and_stride_thins_them(monkeypatch):
+    models.reset(0, clear=True)
+    m = create("single_lstm", {"units": 2, "epochs": 1, "batch_size": 1000, "stride": 3})
+    seen = []
+    f = fold()
+    m.fit(f)  # builds the model; then count what the next fits train on
+    monkeypatch.setattr(m.model, "train_on_batch", lambda X, y: seen.append(len(y)) or 0.0)
+    f.first_new = 0
+    m.fit(f)
+    f.first_new = 41
+    m.fit(f)
+    # 50 windows, every third with the newest kept: 17; of the 9 new ones: 3
+    assert seen == [17, 3]

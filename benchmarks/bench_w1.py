@@ -1,0 +1,96 @@
+"""Workload W1 through the product and through the tutorial-style reference, one invocation.
+
+Prints one JSON line: per side, walk-forward seconds per model (data loaded and libraries
+imported, as the reference measures), whole-process seconds, peak memory, RMSE and Theil's U;
+then the ratios reference / product. A benchmark, not a test: nothing in `make test` reads it.
+
+Usage: python benchmarks/bench_w1.py [--reference ../shared/bench/seed_reference.py]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "backtests" / "sp500_single_vs_stacked.toml"
+# run a script and report its own peak memory on the last line of stderr
+PEAK = ("import json, resource, runpy, sys; sys.argv = sys.argv[1:]; "
+        "exec('try:\\n runpy.run_path(sys.argv[0], run_name=\"__main__\")\\n"
+        "except SystemExit as e:\\n code = e.code\\nelse:\\n code = 0'); "
+        "print(json.dumps({'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF)"
+        ".ru_maxrss / 1024}), file=sys.stderr); sys.exit(code)")
+
+
+def timed(cmd, env=None):
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
+    seconds = time.perf_counter() - t0
+    if done.returncode:
+        sys.exit(f"bench: {' '.join(map(str, cmd))} failed:\n{done.stderr[-3000:]}")
+    peak = json.loads(done.stderr.strip().splitlines()[-1])["peak_rss_mb"]
+    return done.stdout, round(seconds, 1), round(peak)
+
+
+def product():
+    with tempfile.TemporaryDirectory() as out:
+        cli = ROOT / "forecast" / "cli.py"
+        stdout, seconds, peak = timed([sys.executable, "-c", PEAK, str(cli), "run",
+                                       str(CONFIG), "--out", out, "--quiet"],
+                                      env={"PYTHONPATH": str(ROOT)})
+        run_dir = Path(stdout.strip().splitlines()[-1])
+        m = json.loads((run_dir / "metrics.json").read_text())
+    side = {"process_s": seconds, "peak_rss_mb": peak, "device": m.get("device", "cpu")}
+    for name in ("single_lstm", "stacked_lstm", "naive"):
+        e = m["models"][name]
+        side[name] = {"walkforward_s": round(e["wall_seconds"], 2), "rmse": round(e["rmse"], 2),
+                      "theil_u": round(e["theil_u"], 4)}
+    rss = [f["peak_rss_mb"] for f in m["models"]["stacked_lstm"]["folds"]]
+    side["rss_last_over_first_fold"] = round(rss[-1] / rss[0], 3)
+    return side
+
+
+def reference(path):
+    stdout, seconds, peak = timed([sys.executable, "-c", PEAK, str(path)])
+    r = json.loads(stdout.strip().splitlines()[-1])
+    side = {"process_s": seconds, "peak_rss_mb": peak}
+    for ours, theirs in (("single_lstm", "single"), ("stacked_lstm", "stacked")):
+        e = r[theirs]
+        side[ours] = {"walkforward_s": e["wall_s"], "rmse": e["rmse"],
+                      "theil_u": round(e["rmse"] / e["naive_rmse"], 4)}
+    return side
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--reference", default=str(ROOT.parent / "shared" / "bench" /
+                                              "seed_reference.py"),
+                   help="the tutorial-style reference script (default: ../shared/bench/)")
+    args = p.parse_args()
+    out = {"workload": "W1", "cores": os.cpu_count(), "product": product()}
+    if Path(args.reference).is_file():
+        ref = out["reference"] = reference(args.reference)
+        prod = out["product"]
+        both = lambda s: s["single_lstm"]["walkforward_s"] + s["stacked_lstm"]["walkforward_s"]  # noqa: E731
+        out["ratios"] = {"walkforward_both_lstms": round(both(ref) / both(prod), 1),
+                         "process": round(ref["process_s"] / prod["process_s"], 1),
+                         "peak_rss": round(ref["peak_rss_mb"] / prod["peak_rss_mb"], 2)}
+        out["targets_met"] = {
+            "walkforward_25x": out["ratios"]["walkforward_both_lstms"] >= 25,
+            "process_8x": out["ratios"]["process"] >= 8,
+            "theil_u_le_1.01": all(prod[m]["theil_u"] <= 1.01
+                                   for m in ("single_lstm", "stacked_lstm")),
+            "memory_flat_10pct": prod["rss_last_over_first_fold"] <= 1.10}
+    else:
+        out["reference"] = f"not found: {args.reference}"
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
