@@ -67,6 +67,17 @@ def reset(seed: int, *, clear: bool) -> None:
     if clear:
         keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
+    if device() != "cpu":  # GPU kernels are not reproducible unless asked to be
+        import tensorflow as tf
+        tf.config.experimental.enable_op_determinism()
+
+
+def device() -> str:
+    """Where the networks train: "cpu", or the GPUs TensorFlow sees (cuDNN LSTM there)."""
+    import tensorflow as tf
+    gpus = tf.config.list_physical_devices("GPU")
+    return "cpu" if not gpus else f"gpu x{len(gpus)}: " + ", ".join(
+        tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus)
 
 
 # --- baselines ---------------------------------------------------------------------------
