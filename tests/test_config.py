@@ -12,6 +12,8 @@ def test_backtest_files_load(tmp_path):
     assert config.load_experiment("backtests/nasdaq_single_vs_stacked.toml").data.ticker \
         == "^IXIC"
     config.load_experiment("backtests/my_ticker_example.toml")
+    assert config.load_experiment("backtests/sp500_price_target.toml").features.target \
+        == "price"
 
 
 def test_to_toml_round_trips(tmp_path):
