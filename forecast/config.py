@@ -71,6 +71,25 @@ class TrainingSpec:
 
 
 @dataclass(frozen=True)
+class TradingSpec:
+    """The trading backtest of the forecasts: see :mod:`forecast.trading`.
+
+    Long when the predicted return exceeds ``threshold`` (short below ``-threshold`` with
+    ``long_short``), flat otherwise; ``cost_bps`` basis points per unit of turnover.
+    """
+    threshold: float = 0.0
+    cost_bps: float = 5.0
+    long_short: bool = False
+
+    def __post_init__(self):
+        if not isinstance(self.long_short, bool):
+            raise ForecastError(f"trading.long_short must be true or false, got "
+                                f"{self.long_short!r}")
+        if self.cost_bps < 0:
+            raise ForecastError(f"trading.cost_bps must be at least 0, got {self.cost_bps}")
+
+
+@dataclass(frozen=True)
 class Experiment:
     """One backtest: data, features, folds, training and the models to compare."""
     name: str = "experiment"
@@ -80,12 +99,13 @@ class Experiment:
     features: FeatureSpec = FeatureSpec()
     split: SplitSpec = SplitSpec()
     training: TrainingSpec = TrainingSpec()
+    trading: TradingSpec = TradingSpec()
     models: dict = field(default_factory=lambda: {"naive": {}, "single_lstm": {},
                                                   "stacked_lstm": {}})
 
 
 _SECTIONS = {"data": DataSpec, "features": FeatureSpec, "split": SplitSpec,
-             "training": TrainingSpec}
+             "training": TrainingSpec, "trading": TradingSpec}
 
 
 def load_experiment(path) -> Experiment:

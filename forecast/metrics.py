@@ -1,8 +1,9 @@
-"""Pure functions of forecasts: errors, skill against naive persistence.
+"""Pure functions: forecast errors, skill against naive persistence, significance, and the
+statistics of a trading strategy's daily returns.
 
-Every function takes plain arrays of prices: ``y_true`` (what happened), ``y_pred`` (the
+Error functions take plain arrays of prices: ``y_true`` (what happened), ``y_pred`` (the
 forecast) and, where a direction is involved, ``y_last`` (the price the forecast was made
-from, i.e. the naive forecast).
+from, i.e. the naive forecast). Trading functions take daily simple returns.
 """
 from __future__ import annotations
 
@@ -44,3 +45,142 @@ def summary(y_true, y_pred, y_last) -> dict:
             "mape": mape(y_true, y_pred),
             "directional_accuracy": directional_accuracy(y_true, y_pred, y_last),
             "theil_u": theil_u(y_true, y_pred, y_last)}
+
+
+# --- significance ------------------------------------------------------------------------
+
+
+def diebold_mariano(e_model, e_naive, horizon=1):
+    """Diebold-Mariano test of equal squared error, with the small-sample correction.
+
+    ``e_model`` and ``e_naive`` are the forecast errors of two models on the same days;
+    ``horizon`` is how many steps ahead they forecast (errors of an h-step forecast are
+    autocorrelated up to lag h-1, so the variance of the mean loss difference includes
+    those autocovariances). The statistic is multiplied by the Harvey-Leybourne-Newbold
+    (1997) factor sqrt((n + 1 - 2h + h(h-1)/n) / n) and compared with Student's t with n-1
+    degrees of freedom, two-sided. Returns ``(stat, pvalue)``: a negative statistic means
+    the first model has the smaller squared error. ``(nan, nan)`` when the loss difference
+    has no variance (e.g. a model against itself).
+    """
+    from scipy import stats
+    d = np.asarray(e_model, float) ** 2 - np.asarray(e_naive, float) ** 2
+    n, h = len(d), int(horizon)
+    dc = d - d.mean()
+    autocov = [np.sum(dc[k:] * dc[:n - k]) / n for k in range(min(h, n))]
+    var = autocov[0] + 2 * sum(autocov[1:])
+    if n < 2 or not var > 0:
+        return float("nan"), float("nan")
+    dm = d.mean() / np.sqrt(var / n)
+    stat = dm * np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
+    return float(stat), float(2 * stats.t.sf(abs(stat), df=n - 1))
+
+
+# --- trading statistics ------------------------------------------------------------------
+# ``returns`` are simple daily returns of a strategy after costs; 252 trading days a year;
+# no risk-free rate (the Sharpe and Sortino ratios are of the raw returns).
+
+DAYS = 252
+
+
+def equity(returns):
+    """The value of 1 invested, after each day: the cumulative product of 1 + return."""
+    return np.cumprod(1 + np.asarray(returns, float))
+
+
+def drawdown(returns):
+    """The fall of the equity from its running peak each day (<= 0; the start counts as a
+    peak, so a loss on the first day is a drawdown)."""
+    e = equity(returns)
+    return e / np.maximum.accumulate(np.maximum(e, 1.0)) - 1
+
+
+def total_return(returns):
+    """Final equity minus 1."""
+    return float(np.prod(1 + np.asarray(returns, float)) - 1)
+
+
+def cagr(returns, days=DAYS):
+    """Compound annual growth rate: final equity ** (days per year / number of days) - 1."""
+    return float((1 + total_return(returns)) ** (days / len(returns)) - 1)
+
+
+def volatility(returns, days=DAYS):
+    """Annualised standard deviation of the daily returns (ddof=1)."""
+    return float(np.std(np.asarray(returns, float), ddof=1) * np.sqrt(days))
+
+
+def sharpe(returns, days=DAYS):
+    """Annualised Sharpe ratio: mean / standard deviation (ddof=1) x sqrt(days); nan when
+    the returns do not vary (a strategy that never trades)."""
+    r = np.asarray(returns, float)
+    sd = np.std(r, ddof=1)
+    return float(r.mean() / sd * np.sqrt(days)) if sd > 0 else float("nan")
+
+
+def sortino(returns, days=DAYS):
+    """Annualised Sortino ratio: mean / downside deviation x sqrt(days), where the downside
+    deviation is sqrt(mean(min(r, 0)^2)) over all days (target return 0)."""
+    r = np.asarray(returns, float)
+    down = np.sqrt(np.mean(np.minimum(r, 0) ** 2))
+    return float(r.mean() / down * np.sqrt(days)) if down > 0 else float("nan")
+
+
+def max_drawdown(returns):
+    """The deepest drawdown, a negative fraction (-0.2 is a 20% fall from a peak)."""
+    return float(np.min(drawdown(returns), initial=0.0))
+
+
+def calmar(returns, days=DAYS):
+    """CAGR divided by the size of the maximum drawdown; nan without a drawdown."""
+    mdd = max_drawdown(returns)
+    return cagr(returns, days) / -mdd if mdd < 0 else float("nan")
+
+
+def moments(returns):
+    """``(skew, kurtosis)`` of the returns from their central moments (kurtosis 3 for a
+    normal distribution, not the excess)."""
+    r = np.asarray(returns, float)
+    c = r - r.mean()
+    m2 = np.mean(c ** 2)
+    if not m2 > 0:
+        return 0.0, 3.0
+    return float(np.mean(c ** 3) / m2 ** 1.5), float(np.mean(c ** 4) / m2 ** 2)
+
+
+# --- deflated Sharpe ratio (Bailey & Lopez de Prado 2014) ---------------------------------
+# All Sharpe ratios here are per period (daily, not annualised), as in the paper.
+
+EULER_GAMMA = 0.5772156649015329
+
+
+def expected_max_sharpe(n_trials, trials_var):
+    """The expected largest Sharpe ratio among ``n_trials`` unskilled strategies whose
+    estimated Sharpe ratios vary with variance ``trials_var`` (false strategy theorem)."""
+    from scipy.stats import norm
+    if n_trials < 2 or not trials_var > 0:
+        return 0.0
+    return float(np.sqrt(trials_var) * ((1 - EULER_GAMMA) * norm.ppf(1 - 1 / n_trials)
+                                        + EULER_GAMMA * norm.ppf(1 - 1 / (n_trials * np.e))))
+
+
+def probabilistic_sharpe(sharpe, benchmark, n_obs, skew=0.0, kurtosis=3.0):
+    """The probability that the true Sharpe ratio exceeds ``benchmark``, given a Sharpe
+    ratio ``sharpe`` estimated from ``n_obs`` returns with that skew and kurtosis."""
+    from scipy.stats import norm
+    spread = 1 - skew * sharpe + (kurtosis - 1) / 4 * sharpe ** 2
+    if not (n_obs > 1 and spread > 0 and np.isfinite(sharpe)):
+        return float("nan")
+    return float(norm.cdf((sharpe - benchmark) * np.sqrt(n_obs - 1) / np.sqrt(spread)))
+
+
+def deflated_sharpe(sharpe, n_trials, n_obs, skew, kurtosis, trials_var):
+    """Deflated Sharpe ratio: the probability that the true Sharpe ratio exceeds the best
+    one ``n_trials`` unskilled trials would be expected to show by luck.
+
+    ``sharpe``: daily Sharpe ratio of the strategy; ``n_obs``: its number of daily returns;
+    ``skew``, ``kurtosis``: of those returns (kurtosis 3 = normal); ``n_trials``: how many
+    strategies were tried; ``trials_var``: the variance of their daily Sharpe ratios.
+    Near 1: unlikely to be luck; 0.5 or below: no better than the best of the trials.
+    """
+    return probabilistic_sharpe(sharpe, expected_max_sharpe(n_trials, trials_var), n_obs,
+                                skew, kurtosis)

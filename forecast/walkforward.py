@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast import metrics, models
+from forecast import metrics, models, trading
 from forecast.config import Experiment
 from forecast.data import fingerprint, load_prices
 from forecast.errors import ForecastError
@@ -104,6 +104,10 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
             checkpoint.save(k, fold_records, states, data_sha)
     bar.close()
     predictions = _predictions(records, feats, windows, folds, exp.features.horizon)
+    t = exp.trading
+    bt = (trading.backtest(predictions, threshold=t.threshold, cost_bps=t.cost_bps,
+                           long_short=t.long_short)
+          if f.horizon == 1 else None)  # daily positions need one-day-ahead forecasts
     result = {
         "experiment": exp.name, "ticker": d.ticker, "source": d.source,
         "data": {"start": str(prices.index[0].date()), "end": str(prices.index[-1].date()),
@@ -117,8 +121,11 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
         "features": list(feats.frame.columns), "folds": fold_rows,
         "audit": {"indicators": feats.causality, "scaler": "fitted on each fold's training "
                   "rows only", "early_stopping": "validation tail of the training samples"},
-        "models": summarise(predictions, records, names)}
-    return Run(exp, predictions, result, prices)
+        "models": summarise(predictions, records, names, horizon=f.horizon, backtest=bt)}
+    if bt is not None:
+        result["trading"] = trading.json_ready(bt.settings)
+        result["buy_and_hold"] = trading.json_ready(bt.buy_and_hold)
+    return Run(exp, predictions, result, prices, None if bt is None else bt.equity)
 
 
 def prepare_fold(feats: Features, windows, train, test, exp, fitted_until=0) -> models.FoldData:
@@ -175,29 +182,47 @@ def fold_dates(k, feats: Features, end, train, test, exp) -> dict:
             "n_test": int(len(test))}
 
 
-def summarise(predictions: pd.DataFrame, records, names) -> dict:
-    """Metrics per model: over all test days and per fold, mean (and std) over seeds."""
+def summarise(predictions: pd.DataFrame, records, names, *, horizon=1,
+              backtest=None) -> dict:
+    """Metrics per model: over all test days and per fold, mean (and std) over seeds.
+
+    Each seed is scored on its own and the scores are averaged, like a seed's errors:
+    ``dm_stat`` / ``dm_pvalue`` (Diebold-Mariano against naive on the same days; None for
+    naive itself) and, given a :class:`forecast.trading.Backtest`, ``trading``. With
+    several seeds ``dm_pvalue`` is the mean of the seeds' p-values, a summary of how
+    consistently they beat naive rather than the p-value of one test.
+    """
+    naive = predictions[predictions.model == "naive"].set_index("date").y_pred
+
+    def scores(g):
+        e_naive = naive.loc[g.date].to_numpy() - g.y_true.to_numpy()
+        dm = metrics.diebold_mariano(g.y_pred - g.y_true, e_naive, horizon)
+        return {**metrics.summary(g.y_true, g.y_pred, g.y_last),
+                "dm_stat": dm[0], "dm_pvalue": dm[1]}
+
     out = {}
     for name in names:
         p = predictions[predictions.model == name]
         recs = [r for r in records if r["model"] == name]
         seeds = sorted(p.seed.unique())
-        overall = [metrics.summary(g.y_true, g.y_pred, g.y_last) for _, g in p.groupby("seed")]
+        overall = [scores(g) for _, g in p.groupby("seed")]
         entry = _mean_std(overall)
+        if backtest is not None:
+            entry["trading"] = _mean_std([backtest.stats[name, int(s)] for s in seeds])
         entry["wall_seconds"] = float(sum(r["fit_seconds"] + r["predict_seconds"]
                                           for r in recs))
         entry["params"] = recs[0]["params"]
         entry["seeds"] = [int(s) for s in seeds if s >= 0]
         entry["folds"] = []
         for k, g in p.groupby("fold"):
-            per_seed = [metrics.summary(s.y_true, s.y_pred, s.y_last) for _, s in g.groupby("seed")]
+            per_seed = [scores(s) for _, s in g.groupby("seed")]
             fold_recs = [r for r in recs if r["fold"] == k]
             row = {"fold": int(k), **_mean_std(per_seed)}
             for key in ("fit_seconds", "predict_seconds", "epochs_run", "peak_rss_mb"):
                 row[key] = float(np.mean([r[key] for r in fold_recs]))
             row["history"] = fold_recs[0]["history"]
             entry["folds"].append(row)
-        out[name] = entry
+        out[name] = trading.json_ready(entry)  # undefined ratios (nan) become null
     return out
 
 
