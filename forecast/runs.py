@@ -47,6 +47,9 @@ def save(run, out="reports", *, render=True) -> Path:
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{rid}.", dir=final.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a run is for sharing
     except OSError as e:
         raise ForecastError(f"cannot write to {out}: {e.strerror or e}; choose another "
                             "folder with --out") from None
