@@ -7,13 +7,15 @@ directory is :func:`to_toml` of the resolved experiment, so a run can always be 
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import tomli_w
 
-from forecast.data import SOURCES
+from forecast.data import SOURCES, check_ticker, parse_day
 from forecast.errors import ForecastError, did_you_mean
 
 TARGETS = ("return", "price")
@@ -155,7 +157,17 @@ def replace(exp: Experiment, **changes) -> Experiment:
         else:
             top[key] = value
     for section, values in sections.items():
-        top[section] = dataclasses.replace(getattr(exp, section), **values)
+        if section not in _SECTIONS:
+            raise ForecastError(f'unknown setting "{section}".' + did_you_mean(section,
+                                                                              _SECTIONS))
+        cls = _SECTIONS[section]
+        _check_keys(values, {f.name for f in dataclasses.fields(cls)}, f"[{section}]")
+        top[section] = dataclasses.replace(getattr(exp, section), **{
+            k: _coerce(cls, k, v, f"[{section}]") for k, v in values.items()})
+    _check_keys(top, {f.name for f in dataclasses.fields(Experiment)}, "settings")
+    top = {k: _models(v, "settings") if k == "models" else
+           v if k in _SECTIONS else _coerce(Experiment, k, v, "settings")
+           for k, v in top.items()}
     return validate(dataclasses.replace(exp, **top))
 
 
@@ -170,6 +182,14 @@ def validate(exp: Experiment) -> Experiment:
     if d.source == "csv" and not d.csv:
         raise ForecastError('data.source = "csv" needs data.csv = "path/to/prices.csv" '
                             "(or --csv PATH)")
+    check_ticker(d.ticker)  # for every source: it names files and appears in reports
+    first, last = parse_day(d.start, "data.start"), parse_day(d.end, "data.end")
+    if first is not None and last is not None and first > last:
+        raise ForecastError(f"data.start = {d.start} is after data.end = {d.end}: swap them")
+    for seed in (exp.seed, *(exp.seeds or ())):
+        if not 0 <= seed < 2 ** 32:  # what numpy and Keras accept
+            raise ForecastError(f"seed and seeds must be between 0 and {2 ** 32 - 1}, got "
+                                f"{seed}")
     _at_least("features.lookback", f.lookback, 1)
     _at_least("features.horizon", f.horizon, 1)
     _at_least("split.initial_train", s.initial_train, 1)
@@ -183,16 +203,7 @@ def validate(exp: Experiment) -> Experiment:
                             f"set gap >= {f.horizon - 1}")
     if f.warmup is not None:
         _at_least("features.warmup", f.warmup, 0)
-    _at_least("training.epochs", t.epochs, 1)
-    _at_least("training.batch_size", t.batch_size, 1)
-    _at_least("training.patience", t.patience, 0)
-    _at_least("training.stride", t.stride, 1)
-    _at_least("training.min_delta", t.min_delta, 0)
-    if not t.learning_rate > 0:
-        raise ForecastError(f"training.learning_rate must be > 0, got {t.learning_rate}")
-    if not 0 < t.validation_fraction < 1:
-        raise ForecastError("training.validation_fraction must be between 0 and 1 "
-                            f"(exclusive), got {t.validation_fraction}")
+    _check_training(t, "training")
     if not exp.models:
         raise ForecastError("no models to compare: add a [models.NAME] table, e.g. "
                             "[models.single_lstm]")
@@ -200,11 +211,67 @@ def validate(exp: Experiment) -> Experiment:
     for name, params in exp.models.items():
         if name not in MODELS:
             raise ForecastError(f'unknown model "{name}".' + did_you_mean(name, MODELS))
-        _check_keys(params, set(MODELS[name].defaults) | allowed_training,
-                    f"[models.{name}]")
-    from forecast.indicators import check_specs
+        where = f"[models.{name}]"
+        _check_keys(params, set(MODELS[name].defaults) | allowed_training, where)
+        own = {k: _coerce(TrainingSpec, k, v, where) for k, v in params.items()
+               if k in allowed_training}
+        _check_training(dataclasses.replace(t, **own), f"models.{name}")
+        for key, value in params.items():
+            if key in MODELS[name].defaults:
+                _check_param(where, key, value, MODELS[name].defaults[key])
+    from forecast.indicators import INDICATORS, check_specs
     check_specs(f.indicators)
+    for spec in f.indicators:
+        for key, value in spec.items():
+            if key != "name":
+                _check_param(f'indicator "{spec["name"]}"', key, value,
+                             INDICATORS[spec["name"]].defaults[key], positive=True)
     return exp
+
+
+def _check_training(t: TrainingSpec, prefix: str):
+    _at_least(f"{prefix}.epochs", t.epochs, 1)
+    _at_least(f"{prefix}.batch_size", t.batch_size, 1)
+    _at_least(f"{prefix}.patience", t.patience, 0)
+    _at_least(f"{prefix}.stride", t.stride, 1)
+    _at_least(f"{prefix}.min_delta", t.min_delta, 0)
+    if not t.learning_rate > 0:
+        raise ForecastError(f"{prefix}.learning_rate must be > 0, got {t.learning_rate}")
+    if not 0 < t.validation_fraction < 1:
+        raise ForecastError(f"{prefix}.validation_fraction must be between 0 and 1 "
+                            f"(exclusive), got {t.validation_fraction}")
+
+
+# limits of the built-in models' parameters: [low, high)
+_LIMITS = {"units": (1, None), "dropout": (0, 1), "alpha": (0, None)}
+
+
+def _check_param(where, key, value, default, *, positive=False):
+    """A model's or indicator's parameter has the type of its default (a list: each item)."""
+    if isinstance(default, (list, tuple)):
+        if not isinstance(value, list) or not value:
+            raise ForecastError(f"{where}: {key} must be a list like {list(default)}, got "
+                                f"{value!r}")
+        for item in value:
+            _check_param(where, key, item, default[0], positive=positive)
+        return
+    if isinstance(default, bool) or not isinstance(default, (int, float)):
+        if default is not None and not isinstance(value, type(default)):
+            raise ForecastError(f"{where}: {key} must be like {default!r}, got {value!r}")
+        return
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or (
+            isinstance(default, int) and not isinstance(value, int)):
+        raise ForecastError(f"{where}: {key} must be "
+                            f"{'a whole number' if isinstance(default, int) else 'a number'}"
+                            f" like {default!r}, got {value!r}")
+    low, high = _LIMITS.get(key, (None, None))
+    if positive and not value > 0:
+        raise ForecastError(f"{where}: {key} must be > 0, got {value}")
+    if (low is not None and value < low) or (high is not None and value >= high):
+        raise ForecastError(f"{where}: {key} must be at least {low}"
+                            + (f" and below {high}" if high is not None else "")
+                            + f", got {value}")
 
 
 def to_toml(exp: Experiment) -> str:
@@ -221,8 +288,8 @@ def to_toml(exp: Experiment) -> str:
 
 
 def _models(value, where):
-    if isinstance(value, list):  # models = ["naive", "gru"]: defaults for each
-        value = {name: {} for name in value}
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = {name: {} for name in value}  # models = ["naive", "gru"]: defaults for each
     if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
         raise ForecastError(f"{where}: models must be tables like [models.single_lstm] "
                             'or a list like models = ["naive", "gru"]')
@@ -241,33 +308,39 @@ def _coerce(cls, key, value, where):
     expected = default.default if default.default is not dataclasses.MISSING else None
     hint = str(default.type)
     if key == "seeds":
-        if not isinstance(value, list) or not value or not all(
+        if not isinstance(value, (list, tuple)) or not value or not all(
                 isinstance(v, int) and not isinstance(v, bool) for v in value):
             raise ForecastError(f"{where}: seeds must be a list of whole numbers, e.g. "
                                 "seeds = [1, 2, 3]")
         return tuple(value)
     if key == "indicators":
-        if not isinstance(value, list) or not all(isinstance(v, dict) and "name" in v
-                                                  for v in value):
+        if not isinstance(value, (list, tuple)) or not all(
+                isinstance(v, dict) and isinstance(v.get("name"), str) for v in value):
             raise ForecastError(f'{where}: indicators must be a list of tables like '
                                 f'{{ name = "sma", length = 20 }}')
         return tuple(dict(v) for v in value)
     if value is None:
-        return None
+        if expected is None:  # an optional setting
+            return None
+        raise ForecastError(f"{where}: {key} must be {_kind(hint)}, got nothing")
     if isinstance(value, bool) and not isinstance(expected, bool):
         raise ForecastError(f"{where}: {key} must be {_kind(hint)}, got {value!r}")
     if "int" in hint and "float" not in hint and not isinstance(value, int):
         raise ForecastError(f"{where}: {key} must be a whole number, got {value!r}")
     if "float" in hint and not isinstance(value, (int, float)):
         raise ForecastError(f"{where}: {key} must be a number, got {value!r}")
+    if "float" in hint and not math.isfinite(value):  # TOML has inf and nan
+        raise ForecastError(f"{where}: {key} must be a finite number, got {value!r}")
     if hint.startswith("str") and not isinstance(value, str):
-        if key in ("start", "end") and hasattr(value, "isoformat"):
+        if key in ("start", "end") and isinstance(value, date):
             return value.isoformat()  # TOML dates arrive as datetime.date
         raise ForecastError(f"{where}: {key} must be a string, got {value!r}")
     return float(value) if "float" in hint else value
 
 
 def _kind(hint):
+    if "bool" in hint:
+        return "true or false"
     return "a number" if ("int" in hint or "float" in hint) else "a string"
 
 

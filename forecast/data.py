@@ -9,18 +9,26 @@ The frame: a naive, sorted, unique daily ``DatetimeIndex`` named ``date`` and fl
 - ``csv``: a file with a Date column and Open/High/Low/Close/Volume in any case; ``Adj Close``
   is used for the close when present; other columns are ignored.
 
+Bad input is refused with a :class:`ForecastError` naming the problem and the fix; the few
+harmless defects are repaired and listed (README, "Bad input"). :func:`load_prices` records
+them in ``prices.attrs["repairs"]`` and, for Yahoo prices served from the cache, the file and
+its age in ``prices.attrs["cache"]``, so that a run can say what it ran on.
+
 This is the only module that imports yfinance.
 """
 from __future__ import annotations
 
+import csv as _csv
 import hashlib
-import json
+import logging
 import os
 import random
 import re
 import sys
 import tempfile
 import time
+import warnings
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -33,27 +41,71 @@ SOURCES = ("sample", "yahoo", "csv")
 SAMPLE = {"^GSPC": "sp500", "SP500": "sp500", "^IXIC": "nasdaq", "NASDAQ": "nasdaq"}
 CACHE_DIR = Path(os.environ.get("FORECAST_CACHE", "data/cache"))
 CACHE_MAX_AGE = 24 * 3600  # seconds before a cached download is refreshed
+MAX_GAP_DAYS = 14  # longer holes between two days are refused: no market closes that long
 _TICKER = re.compile(r"^[A-Za-z0-9^][A-Za-z0-9^.=\-_]{0,19}$")
+# a UTC offset after a time of day ("... 00:00:00-05:00", "...T10:00Z"): dropped so that a
+# date stays the exchange's date; converting to UTC would move Asian trading days back one
+_OFFSET = re.compile(r"(\d:\d\d(?::\d\d(?:\.\d*)?)?)\s*(?:Z|UTC|GMT|[+-]\d\d:?\d\d)$")
+_FIRST_DAY, _LAST_DAY = pd.Timestamp("1800-01-01"), pd.Timestamp("2200-01-01")
+# yfinance logs some failures (to stderr, lacking a handler) besides raising: errors are ours
+# to report, in one line
+logging.getLogger("yfinance").addHandler(logging.NullHandler())
 
 
 def load_prices(ticker="^GSPC", source="sample", *, csv=None, start=None, end=None,
                 cache_dir=None, log=None) -> pd.DataFrame:
-    """Prices of ``ticker`` from ``source``, cut to ``[start, end]``, validated."""
+    """Prices of ``ticker`` from ``source``, cut to ``[start, end]``, validated.
+
+    ``attrs["repairs"]`` lists what was repaired (each also logged as a note);
+    ``attrs["cache"]`` is ``None``, or for Yahoo prices read from the cache a dict
+    ``file, saved, age_hours, refresh_failed`` (the download error when the network failed).
+    """
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    first, last = parse_day(start, "start"), parse_day(end, "end")
+    if first is not None and last is not None and first > last:
+        raise ForecastError(f"start {start} is after end {end}: swap them")
+    cache = None
     if source == "sample":
         prices = _sample(ticker)
     elif source == "yahoo":
-        prices = _yahoo(ticker, start, end, Path(cache_dir or CACHE_DIR), log)
+        prices, cache = _yahoo(ticker, start, end, Path(cache_dir or CACHE_DIR), log)
     elif source == "csv":
         prices = read_csv(csv)
     else:
         raise ForecastError(f'unknown source "{source}".' + did_you_mean(source, SOURCES))
-    prices = prices.loc[start:end] if (start or end) else prices
+    repairs = list(prices.attrs.get("repairs", []))
+    prices = _cut(prices, start, end, first, last)
     if prices.empty:
         raise ForecastError(f"no prices for {ticker} between {start or 'the start'} and "
                             f"{end or 'the end'}: widen --start/--end")
+    check_gaps(prices, str(ticker))
+    prices.attrs = {"repairs": repairs, "cache": cache}
+    for repair in repairs:
+        log(f"note: {ticker}: {repair}")
     return prices
 
+
+def parse_day(value, name="date"):
+    """``value`` (a string or date) as a naive Timestamp, ``None`` for ``None``."""
+    if value is None:
+        return None
+    try:
+        day = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        day = pd.NaT
+    if day is pd.NaT or not _FIRST_DAY <= day.tz_localize(None) < _LAST_DAY:
+        raise ForecastError(f"{name} {value!r} is not a date: use YYYY-MM-DD")
+    return day.tz_localize(None)
+
+
+def _cut(prices, start, end, first, last):
+    if first is None and last is None:
+        return prices
+    try:  # strings keep pandas' meaning: --end 2018 is the whole of 2018
+        return prices.loc[start if isinstance(start, str) else first:
+                          end if isinstance(end, str) else last]
+    except (KeyError, TypeError, ValueError):  # e.g. a date with a UTC offset
+        return prices.loc[first:last]
 
 
 def check_ticker(ticker: str) -> str:
@@ -74,47 +126,98 @@ def fingerprint(prices: pd.DataFrame) -> str:
 
 def normalise(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     """Any OHLCV frame with a date index -> the standard shape, or a ForecastError."""
-    cols = {str(c).strip().lower().replace("_", " "): c for c in frame.columns}
+    return check_prices(standard(frame, what), what)
+
+
+def standard(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    """The standard columns and a naive date index, as found: nothing checked or repaired."""
+    cols = {}
+    for c in frame.columns:
+        key = str(c).strip().lower().replace("_", " ")
+        base = re.sub(r"\.\d+$", "", key)  # pandas renames a repeated header "Close.1"
+        if base in (*COLUMNS, "adj close") and (base in cols or base != key):
+            raise ForecastError(f"{what} has more than one {base} column: keep one")
+        cols[key] = c
     missing = [c for c in COLUMNS if c not in cols]
     if missing:
         raise ForecastError(f"{what} has no {', '.join(missing)} column(s): need "
                             "Open, High, Low, Close, Volume (any case)")
-    out = pd.DataFrame({c: frame[cols[c]] for c in COLUMNS})
     if "adj close" in cols:
-        out["close"] = frame[cols["adj close"]]
-    out = out.apply(pd.to_numeric, errors="coerce").astype("float64")
+        cols["close"] = cols["adj close"]
+    out = pd.DataFrame({c: pd.to_numeric(frame[cols[c]], errors="coerce").astype("float64")
+                        for c in COLUMNS})
     index = pd.DatetimeIndex(frame.index)
     if index.tz is not None:  # yahoo: exchange time zone; we want the trading date
         index = index.tz_localize(None)
-    out.index = index.normalize().astype("datetime64[ns]")
-    out.index.name = "date"
-    return check_prices(out, what)
+    out.index = index.normalize().astype("datetime64[ns]").rename("date")
+    return out
 
 
 def check_prices(prices: pd.DataFrame, what: str) -> pd.DataFrame:
-    """Refuse what cannot be a daily price history; sort what is merely out of order."""
+    """Refuse what cannot be a daily price history; repair what is harmless.
+
+    The repairs, as sentences, are in ``attrs["repairs"]`` of the returned frame.
+    """
     if prices.empty:
-        raise ForecastError(f"{what} holds no rows")
+        raise ForecastError(f"{what} holds no rows of prices")
     if prices.index.hasnans:
         raise ForecastError(f"{what} has dates that cannot be read")
+    repairs = []
+    ohlc = COLUMNS[:4]
+    blank = prices[ohlc].isna().all(axis=1)
+    if blank.any():  # a day listed without a single price (Yahoo does this): as if absent
+        repairs.append(f"dropped {int(blank.sum())} row(s) without any price, first "
+                       f"{prices.index[blank.argmax()].date()}")
+        prices = prices[~blank]
+        if prices.empty:
+            raise ForecastError(f"{what} holds no prices")
     dup = prices.index[prices.index.duplicated()]
     if len(dup):
         raise ForecastError(f"{what} has {len(dup)} duplicate date(s), first "
-                            f"{dup[0].date()}: keep one row per day")
+                            f"{dup[0].date()}: keep one row per day (intraday data must be "
+                            "daily)")
     if not prices.index.is_monotonic_increasing:
-        prices = prices.sort_index()
+        ordered = prices.sort_index()
+        moved = int((ordered.index != prices.index).sum())
+        repairs.append(f"sorted the rows by date ({moved} of {len(prices)} were out of order)")
+        prices = ordered
+    else:
+        prices = prices.copy()
     prices.index = prices.index.astype("datetime64[ns]").rename("date")
-    bad = prices[COLUMNS[:4]].isna().any(axis=1)
+    values = prices[ohlc].to_numpy("float64")
+    bad = ~np.isfinite(values).all(axis=1)
     if bad.any():
-        raise ForecastError(f"{what} has {int(bad.sum())} row(s) with missing or non-numeric "
-                            f"prices, first {prices.index[bad.argmax()].date()}: fix or "
-                            "remove them")
-    if (prices[COLUMNS[:4]] <= 0).to_numpy().any():
-        first = prices.index[(prices[COLUMNS[:4]] <= 0).any(axis=1).argmax()]
+        raise ForecastError(f"{what} has {int(bad.sum())} row(s) with missing, non-numeric "
+                            f"or infinite prices, first {prices.index[bad.argmax()].date()}: "
+                            "fix or remove them")
+    if (values <= 0).any():
+        first = prices.index[(values <= 0).any(axis=1).argmax()]
         raise ForecastError(f"{what} has prices <= 0, first on {first.date()}: prices must "
                             "be positive")
-    prices["volume"] = prices["volume"].fillna(0.0)
+    volume = prices["volume"].to_numpy("float64")
+    if (volume < 0).any() or np.isinf(volume).any():
+        first = prices.index[((volume < 0) | np.isinf(volume)).argmax()]
+        raise ForecastError(f"{what} has a negative or infinite volume on {first.date()}: "
+                            "volume must be 0 or more")
+    gone = np.isnan(volume)
+    if gone.any():  # volume feeds only volume indicators; indexes often have none
+        repairs.append(f"set {int(gone.sum())} missing volume(s) to 0, first "
+                       f"{prices.index[gone.argmax()].date()}")
+        prices["volume"] = prices["volume"].fillna(0.0)
+    prices.attrs = {"repairs": repairs}
     return prices
+
+
+def check_gaps(prices: pd.DataFrame, what: str, max_days: int = MAX_GAP_DAYS) -> None:
+    """Refuse a hole longer than ``max_days`` calendar days: a backtest needs daily prices."""
+    days = np.diff(prices.index.to_numpy("datetime64[D]")).astype(int)
+    long = np.flatnonzero(days > max_days)
+    if len(long):
+        i = long[-1]  # the last one: starting after it leaves a history without holes
+        before, after = prices.index[i].date(), prices.index[i + 1].date()
+        raise ForecastError(f"{what} has {len(long)} gap(s) longer than {max_days} days, the "
+                            f"last from {before} to {after} ({days[i]} days): use --start "
+                            f"{after} to begin after it, or --end {before} to stop before it")
 
 
 def read_csv(path) -> pd.DataFrame:
@@ -125,22 +228,45 @@ def read_csv(path) -> pd.DataFrame:
     if not path.is_file():
         raise ForecastError(f"CSV file {path} does not exist")
     try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise ForecastError(f"{path} is not a readable CSV file: "
-                            f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        with warnings.catch_warnings():
+            # a row longer than the header would be cut silently: refuse it instead
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, dtype=str, index_col=False, skipinitialspace=True,
+                                encoding_errors="replace")
+    except (ValueError, TypeError, OverflowError, UnicodeError, OSError, _csv.Error,
+            pd.errors.ParserWarning) as e:  # ParserError and EmptyDataError are ValueErrors
+        raise ForecastError(f"{path} is not a readable CSV file ({_first_line(e)}): save it "
+                            "as comma-separated text with a header row") from None
     date_col = next((c for c in frame.columns if str(c).strip().lower() in ("date",
                                                                             "datetime")), None)
     if date_col is None:
+        hint = ("; separate the columns with commas" if len(frame.columns) == 1
+                and ";" in str(frame.columns[0]) else "")
         raise ForecastError(f"{path} has no Date column: the first row must name the columns, "
-                            "e.g. Date,Open,High,Low,Close,Volume")
-    dates = pd.to_datetime(frame[date_col], errors="coerce", utc=True, format="mixed")
-    if dates.isna().any():
-        row = int(dates.isna().to_numpy().argmax())
-        raise ForecastError(f"{path}: cannot read the date {frame[date_col].iloc[row]!r} on "
-                            f"data row {row + 1}: use YYYY-MM-DD")
-    frame.index = dates.dt.tz_localize(None)
+                            f"e.g. Date,Open,High,Low,Close,Volume{hint}")
+    frame.index = _parse_dates(frame[date_col], path)
     return normalise(frame.drop(columns=[date_col]), str(path))
+
+
+def _parse_dates(values: pd.Series, path) -> pd.DatetimeIndex:
+    """Dates of a CSV column in one format (inferred from the first), time zones dropped."""
+    text = values.astype("object").where(values.notna(), "")
+    text = text.map(lambda s: _OFFSET.sub(r"\1", str(s).strip()))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "could not infer format": checked row by row
+            dates = pd.to_datetime(text, errors="coerce")
+        if dates.dt.tz is not None:
+            dates = dates.dt.tz_localize(None)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise ForecastError(f"{path}: cannot read the dates ({_first_line(e)}): use "
+                            "YYYY-MM-DD") from None
+    bad = dates.isna() | (dates < _FIRST_DAY) | (dates >= _LAST_DAY)
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise ForecastError(f"{path}: cannot read the date {values.iloc[row]!r} on line "
+                            f"{row + 2}: use YYYY-MM-DD, one format for the whole file")
+    return pd.DatetimeIndex(dates)
 
 
 def _sample(ticker):
@@ -159,49 +285,55 @@ def _sample(ticker):
 
 
 def _yahoo(ticker, start, end, cache_dir, log):
+    """``(prices, cache)``: ``cache`` describes the cached copy when one was used."""
     check_ticker(ticker)
+    what = f"Yahoo prices for {ticker}"
     path = cache_dir / "yahoo" / f"{_safe_name(ticker)}.csv"
-    cached = _read_cache(path)
-    if cached is not None and _covers(cached, start, end):
-        age = time.time() - path.stat().st_mtime
-        if age < CACHE_MAX_AGE or _is_past(end):
-            return cached
+    cached = _read_cache(path, what)
+    usable = cached is not None and _covers(cached, start, end)
+    if usable and (_age(path) < CACHE_MAX_AGE or _is_past(end)):
+        return cached, _cache_info(path)
     try:
         frame = download(ticker, start, end)
     except ForecastError as e:
-        if cached is not None and _covers(cached, start, end):
-            age = (time.time() - path.stat().st_mtime) / 3600
-            log(f"warning: {e}; using the cached copy of {ticker} from {age:.1f} hours ago")
-            return cached
-        raise
-    prices = normalise(frame, f"Yahoo prices for {ticker}")
-    _write_atomic(path, prices.to_csv(date_format="%Y-%m-%d"))
-    return prices
+        if not usable:
+            raise
+        info = _cache_info(path, str(e))
+        log(f"warning: {e}; using the cached copy of {ticker} saved {info['age_hours']} "
+            "hours ago")
+        return cached, info
+    raw = standard(frame, what)
+    prices = check_prices(raw, what)  # before writing: a refused download leaves no file
+    # the cache keeps the download as found, so that every later run repeats and reports
+    # the same repairs
+    _write_atomic(path, raw.to_csv(date_format="%Y-%m-%d"))
+    return prices, None
 
 
 def download(ticker, start=None, end=None, *, retries=4, backoff=1.0) -> pd.DataFrame:
-    """One symbol from Yahoo via yfinance, retried with backoff and jitter on rate limits."""
+    """One symbol from Yahoo via yfinance; rate limits and network errors are retried with
+    exponential backoff and jitter, then end in a ForecastError."""
     import yfinance as yf
     from yfinance.exceptions import YFException, YFRateLimitError
 
     last = None
     for attempt in range(retries + 1):
         try:
-            frame = yf.Ticker(ticker).history(start=start, end=_end_exclusive(end),
-                                              interval="1d", auto_adjust=True,
-                                              raise_errors=True)
+            frame = _history(yf, ticker, start, end)
         except YFRateLimitError as e:
             last = e
         except YFException as e:
             raise ForecastError(f"Yahoo has no daily prices for {ticker!r} "
                                 f"({_first_line(e)}): check the symbol on finance.yahoo.com") \
                 from None
-        except Exception as e:  # curl_cffi / requests errors: the network is down or slow
+        except Exception as e:
+            if not _is_network_error(e):  # Yahoo changed its answers, or yfinance broke
+                raise ForecastError(f"cannot read Yahoo's answer for {ticker!r} "
+                                    f"({type(e).__name__}: {_first_line(e)}): try again "
+                                    "later, update yfinance, or use --source csv") from e
             last = e
-            if not _is_network_error(e):
-                raise
         else:
-            if frame is None or frame.empty or frame["Close"].isna().all():
+            if frame is None or "Close" not in frame or frame["Close"].isna().all():
                 raise ForecastError(f"Yahoo returned no prices for {ticker!r}: check the "
                                     "symbol and the dates")
             return frame
@@ -210,8 +342,21 @@ def download(ticker, start=None, end=None, *, retries=4, backoff=1.0) -> pd.Data
     if isinstance(last, YFRateLimitError):
         raise ForecastError(f"Yahoo is rate limiting this machine ({retries + 1} tries): "
                             "wait a few minutes and run again")
-    raise ForecastError(f"cannot reach Yahoo for {ticker} ({_first_line(last)}): check the "
-                        "network, or use --source sample or --source csv")
+    raise ForecastError(f"cannot reach Yahoo for {ticker} ({retries + 1} tries, last: "
+                        f"{_first_line(last)}): check the network, or use --source sample "
+                        "or --source csv")
+
+
+def _history(yf, ticker, start, end):
+    debug = yf.config.debug
+    hide = debug.hide_exceptions
+    # by default yfinance turns a network error into "possibly delisted; no timezone found"
+    debug.hide_exceptions = False
+    try:
+        return yf.Ticker(ticker).history(start=start, end=_end_exclusive(end), interval="1d",
+                                         auto_adjust=True)
+    finally:
+        debug.hide_exceptions = hide
 
 
 def _is_network_error(e):
@@ -248,13 +393,24 @@ def _safe_name(ticker):
     return f"{slug}-{hashlib.sha1(ticker.encode()).hexdigest()[:8]}"
 
 
-def _read_cache(path):
+def _age(path):
+    return time.time() - path.stat().st_mtime
+
+
+def _cache_info(path, refresh_failed=None):
+    return {"file": str(path), "age_hours": round(_age(path) / 3600, 1),
+            "saved": datetime.fromtimestamp(path.stat().st_mtime).isoformat(timespec="seconds"),
+            "refresh_failed": refresh_failed}
+
+
+def _read_cache(path, what):
     """The cached frame, or None when there is none or it is damaged (then it is replaced)."""
     if not path.is_file():
         return None
     try:
-        frame = pd.read_csv(path, index_col="date", parse_dates=["date"])
-        return check_prices(frame[COLUMNS].astype("float64"), f"cache {path}")
+        frame = pd.read_csv(path, index_col="date")
+        frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index, format="%Y-%m-%d"))
+        return check_prices(frame[COLUMNS].astype("float64"), what)
     except Exception:  # any damage: ignore the file, the next download overwrites it
         return None
 

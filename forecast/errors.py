@@ -5,6 +5,12 @@ import difflib
 class ForecastError(Exception):
     """A problem with the user's input or environment, reported as one line (exit code 2)."""
 
+    def __init__(self, message=""):
+        # messages quote user text (a key, a date, a path) that may hold line breaks or
+        # terminal escapes: keep the message one printable line whatever was typed
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1]
+                                 for c in str(message)))
+
 
 def did_you_mean(word, choices):
     """' Did you mean "x"?' for the closest choice, or a list of the valid ones."""

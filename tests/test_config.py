@@ -61,3 +61,72 @@ def test_replace_applies_dotted_overrides_and_validates():
     assert config.replace(exp, **{"split.folds": None}).split.folds == 5
     with pytest.raises(ForecastError):
         config.replace(exp, **{"features.lookback": -1})
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"features": {"lookback": True}}, "lookback must be a number, got True"),
+    ({"features": {"lookback": 2.5}}, "lookback must be a whole number"),
+    ({"features": {"lookback": None}}, "lookback must be a number, got nothing"),
+    ({"training": {"learning_rate": float("inf")}}, "learning_rate must be a finite number"),
+    ({"training": {"min_delta": float("nan")}}, "min_delta must be a finite number"),
+    ({"training": {"validation_fraction": 1}}, "validation_fraction must be between 0 and 1"),
+    ({"split": {"gap": -1}}, "split.gap must be at least 0"),
+    ({"split": {"folds": "5"}}, "folds must be a whole number"),
+    ({"split": {"window": 3}}, "window must be a string"),
+    ({"data": 5}, "[data] must be a table"),
+    ({"data": {"ticker": "../../etc/passwd"}}, "is not a ticker symbol"),
+    ({"data": {"ticker": "<script>"}}, "is not a ticker symbol"),
+    ({"data": {"start": "2001-13-01"}}, "data.start '2001-13-01' is not a date"),
+    ({"data": {"start": "2010-01-01", "end": "2009-01-01"}}, "is after data.end"),
+    ({"seed": -1}, "seed and seeds must be between 0 and 4294967295, got -1"),
+    ({"seeds": [1, 2 ** 40]}, "got 1099511627776"),
+    ({"seeds": []}, "seeds must be a list of whole numbers"),
+    ({"name": 3}, "name must be a string"),
+    ({"models": {}}, "no models to compare"),
+    ({"models": []}, "no models to compare"),
+    ({"models": [1, 2]}, "models must be tables"),
+    ({"models": {"naive": 1}}, "models must be tables"),
+    ({"models": {"single_lstm": {"units": "big"}}}, "units must be a whole number like 32"),
+    ({"models": {"single_lstm": {"units": 0}}}, "units must be at least 1, got 0"),
+    ({"models": {"single_lstm": {"dropout": 1.0}}}, "dropout must be at least 0 and below 1"),
+    ({"models": {"stacked_lstm": {"units": 64}}}, "units must be a list like [64, 32]"),
+    ({"models": {"stacked_lstm": {"units": [64, 0]}}}, "units must be at least 1"),
+    ({"models": {"ridge": {"alpha": -1}}}, "alpha must be at least 0"),
+    ({"models": {"single_lstm": {"epochs": 0}}}, "models.single_lstm.epochs must be at least 1"),
+    ({"models": {"gru": {"learning_rate": -1}}}, "models.gru.learning_rate must be > 0"),
+    ({"features": {"indicators": [{"name": 3}]}}, "indicators must be a list of tables"),
+    ({"features": {"indicators": [{"length": 3}]}}, "indicators must be a list of tables"),
+    ({"features": {"indicators": [{"name": "sma", "length": 0}]}}, "length must be > 0"),
+    ({"features": {"indicators": [{"name": "sma", "length": "x"}]}},
+     'indicator "sma": length must be a whole number like 20, got \'x\''),
+    ({"features": {"indicators": [{"name": "bbands_upper", "std": -2}]}}, "std must be > 0"),
+    ({"features": {"unknown\nkey": 1}}, r'unknown key "unknown\nkey"'),
+])
+def test_wrong_types_and_impossible_values_are_one_line(raw, message):
+    with pytest.raises(ForecastError) as info:
+        config.from_dict(raw)
+    assert message in str(info.value)
+    assert len(str(info.value).splitlines()) == 1
+
+
+def test_a_toml_time_is_not_a_start_date(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text("[data]\nstart = 07:32:00\n")
+    with pytest.raises(ForecastError, match="start must be a string"):
+        config.load_experiment(path)
+    path.write_text("[data]\nstart = 2005-01-03\n")
+    assert config.load_experiment(path).data.start == "2005-01-03"
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"split.folds": "3"}, "folds must be a whole number"),
+    ({"split.fold": 3}, 'unknown key "fold". Did you mean "folds"?'),
+    ({"splt.folds": 3}, 'unknown setting "splt". Did you mean "split"?'),
+    ({"sed": 3}, 'unknown key "sed". Did you mean "seed"?'),
+    ({"data.ticker": "a/b"}, "is not a ticker symbol"),
+    ({"data.start": "2001-02-30"}, "is not a date"),
+])
+def test_overrides_are_checked_like_the_file(changes, message):
+    with pytest.raises(ForecastError) as info:
+        config.replace(config.Experiment(), **changes)
+    assert message in str(info.value)

@@ -83,3 +83,95 @@ def test_fingerprint_changes_with_one_price(short_prices):
     other.iloc[10, 3] += 0.01
     assert data.fingerprint(short_prices) == data.fingerprint(short_prices.copy())
     assert data.fingerprint(short_prices) != data.fingerprint(other)
+
+
+# --- bad input: what is repaired (and reported), what is refused ---------------------------
+
+def test_clean_data_has_no_repairs_and_no_cache(write_csv):
+    prices = data.load_prices("MINE", "csv", csv=write_csv(CSV))
+    assert prices.attrs == {"repairs": [], "cache": None}
+
+
+def test_unsorted_dates_are_sorted_and_reported(write_csv):
+    lines = CSV.splitlines()
+    said = []
+    prices = data.load_prices("MINE", "csv", csv=write_csv("\n".join(
+        [lines[0], lines[3], lines[1], lines[2]])), log=said.append)
+    assert prices.index.is_monotonic_increasing
+    assert prices.attrs["repairs"] == ["sorted the rows by date (3 of 3 were out of order)"]
+    assert said == ["note: MINE: sorted the rows by date (3 of 3 were out of order)"]
+
+
+def test_missing_volume_is_zero_and_reported(write_csv):
+    prices = data.read_csv(write_csv(CSV.replace(",150,", ",,")))
+    assert prices["volume"].tolist() == [100, 200, 0]
+    assert prices.attrs["repairs"] == ["set 1 missing volume(s) to 0, first 2020-01-06"]
+
+
+def test_a_day_without_any_price_is_dropped_and_reported(write_csv):
+    prices = data.read_csv(write_csv(CSV + "2020-01-07,,,,,,,\n"))
+    assert len(prices) == 3
+    assert prices.attrs["repairs"][0] == "dropped 1 row(s) without any price, first 2020-01-07"
+
+
+def test_dates_keep_the_exchange_day_whatever_the_time_zone(write_csv):
+    # what yfinance's history().to_csv() writes: offsets change with daylight saving time
+    text = ("Date,Open,High,Low,Close,Volume\n"
+            "2020-03-06 00:00:00-05:00,1,1,1,1,1\n2020-03-09 00:00:00-04:00,1,1,1,1,1\n"
+            "2020-03-10 00:00:00+09:00,1,1,1,1,1\n2020-03-11 23:30:00Z,1,1,1,1,1\n")
+    prices = data.read_csv(write_csv(text))
+    assert [str(d.date()) for d in prices.index] == ["2020-03-06", "2020-03-09",
+                                                     "2020-03-10", "2020-03-11"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("Date,Open,High,Low,Close,Volume\n", "holds no rows"),
+    ("Date;Open;High;Low;Close;Volume\n2020-01-02;1;1;1;1;1\n", "separate the columns with "
+                                                                 "commas"),
+    ("Date,Close,Open,High,Low,Close,Volume\n2020-01-02,1,1,1,1,1,1\n", "more than one close"),
+    (CSV.replace("11.8,11.3,150,0", "11.8,11.3,150,0,7"), "not a readable CSV file"),
+    (CSV.replace("11.5,11.0", "11.5,1e999"), "infinite"),
+    (CSV.replace("11.5,11.0", "11.5,nan"), "missing"),
+    (CSV.replace(",200,", ",-5,"), "negative or infinite volume"),
+    (CSV.replace("2020-01-03", "01/03/2020"), "one format for the whole file"),
+    (CSV.replace("2020-01-03", "1600-01-03"), "cannot read the date '1600-01-03' on line 3"),
+    ("Date,Open,High,Low,Close,Volume\n2020-01-02 09:30,1,1,1,1,1\n2020-01-02 16:00,1,1,1,1,1\n",
+     "duplicate date(s), first 2020-01-02: keep one row per day"),
+    (CSV.replace("2020-01-02", "\x1b[31m"), r"'\x1b[31m'"),
+])
+def test_more_broken_csv_gives_one_line(write_csv, text, message):
+    with pytest.raises(ForecastError) as info:
+        data.read_csv(write_csv(text))
+    assert message in str(info.value)
+    assert len(str(info.value).splitlines()) == 1 and str(info.value).isprintable()
+
+
+def gappy(write_csv):
+    days = [*pd.bdate_range("2020-01-01", periods=20), *pd.bdate_range("2020-03-02",
+                                                                        periods=20)]
+    frame = pd.DataFrame({"Open": 1.0, "High": 1.0, "Low": 1.0, "Close": 1.0, "Volume": 1.0},
+                         index=pd.DatetimeIndex(days, name="Date"))
+    return write_csv(frame)
+
+
+def test_a_long_gap_is_refused_with_the_way_around_it(write_csv):
+    with pytest.raises(ForecastError, match="1 gap.* longer than 14 days, the last from "
+                       "2020-01-28 to 2020-03-02 .*--start 2020-03-02"):
+        data.load_prices("MINE", "csv", csv=gappy(write_csv))
+    assert len(data.load_prices("MINE", "csv", csv=gappy(write_csv), start="2020-03-02")) == 20
+    assert len(data.load_prices("MINE", "csv", csv=gappy(write_csv), end="2020-01-28")) == 20
+
+
+@pytest.mark.parametrize("start, end, message", [
+    ("soon", None, "start 'soon' is not a date"),
+    (None, "2020-13-01", "end '2020-13-01' is not a date"),
+    ("2010-01-01", "2009-01-01", "start 2010-01-01 is after end 2009-01-01"),
+])
+def test_bad_date_bounds(start, end, message):
+    with pytest.raises(ForecastError, match=message):
+        data.load_prices("^GSPC", "sample", start=start, end=end)
+
+
+def test_a_year_as_end_means_the_whole_year():
+    assert str(data.load_prices("^GSPC", "sample", end="2017").index[-1].date()) == \
+        "2017-12-29"

@@ -1,5 +1,6 @@
 """The yfinance path, offline: fakes stand in for Yahoo at the HTTP edge or at Ticker.history."""
 import json
+import os
 import time
 
 import numpy as np
@@ -173,3 +174,119 @@ def test_live_download(tmp_path):
     prices = data.load_prices("AAPL", "yahoo", start="2024-01-02", end="2024-03-01",
                               cache_dir=tmp_path)
     assert len(prices) > 30
+
+
+# --- faults: timeouts, backoff, the cache when the network is down ------------------------
+
+
+def test_timeouts_at_the_http_edge_are_retried_quietly(tmp_path, monkeypatch, capsys):
+    from curl_cffi.requests.exceptions import Timeout
+    answers = [Timeout("Operation timed out after 30001 milliseconds")] * 2
+
+    def get(self, url, params=None, timeout=30, **kw):
+        if answers:
+            raise answers.pop()
+        return FakeResponse(chart("AAPL"))
+    monkeypatch.setattr(yf.data.YfData, "get", get)
+    prices = data.load_prices("AAPL", "yahoo", start="2024-01-02", end="2024-02-12",
+                              cache_dir=tmp_path)
+    assert len(prices) == len(DAYS) and not answers
+    assert capsys.readouterr().err == ""  # yfinance logged nothing of its own
+
+
+def test_timeouts_that_outlast_the_retries_say_so(tmp_path, monkeypatch, capsys):
+    from curl_cffi.requests.exceptions import Timeout
+
+    def get(self, url, params=None, timeout=30, **kw):
+        raise Timeout("Operation timed out after 30001 milliseconds")
+    monkeypatch.setattr(yf.data.YfData, "get", get)
+    with pytest.raises(ForecastError) as info:
+        data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
+    message = str(info.value)
+    assert "cannot reach Yahoo for AAPL (5 tries, last: Operation timed out" in message
+    assert "delisted" not in message  # yfinance's own guess when it hides the error
+    assert capsys.readouterr().err == ""
+    assert not (tmp_path / "yahoo").exists()
+
+
+def test_backoff_grows_with_jitter(monkeypatch):
+    slept = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    monkeypatch.setattr(yf.Ticker, "history", lambda self, **kw: (_ for _ in ()).throw(
+        YFRateLimitError()))
+    with pytest.raises(ForecastError, match=r"rate limiting this machine \(4 tries\)"):
+        data.download("MSFT", retries=3, backoff=2.0)
+    assert len(slept) == 3
+    for attempt, s in enumerate(slept):
+        assert 2.0 * 2 ** attempt <= s <= 2 * 2.0 * 2 ** attempt
+    assert len({s / 2 ** k for k, s in enumerate(slept)}) == 3  # jitter: not in lockstep
+
+
+def test_an_unexpected_yfinance_failure_is_one_line(monkeypatch):
+    def history(self, **kw):
+        raise KeyError("chart")
+    monkeypatch.setattr(yf.Ticker, "history", history)
+    with pytest.raises(ForecastError, match="cannot read Yahoo's answer for 'AAPL' "
+                       r"\(KeyError: 'chart'\)"):
+        data.download("AAPL")
+
+
+def test_the_cache_and_its_age_are_recorded(tmp_path, monkeypatch):
+    monkeypatch.setattr(yf.Ticker, "history", lambda self, **kw: yahoo_frame())
+    assert data.load_prices("AAPL", "yahoo", cache_dir=tmp_path).attrs["cache"] is None
+    fresh = data.load_prices("AAPL", "yahoo", cache_dir=tmp_path).attrs["cache"]
+    assert fresh["refresh_failed"] is None and fresh["age_hours"] < 0.1
+    assert fresh["file"].endswith(".csv") and fresh["saved"][:4].isdigit()
+    path = next((tmp_path / "yahoo").glob("*.csv"))
+    old = time.time() - 30 * 3600
+    os.utime(path, (old, old))
+    monkeypatch.setattr(yf.Ticker, "history", lambda self, **kw: (_ for _ in ()).throw(
+        YFRateLimitError()))
+    said = []
+    prices = data.load_prices("AAPL", "yahoo", cache_dir=tmp_path, log=said.append)
+    cache = prices.attrs["cache"]
+    assert cache["age_hours"] == pytest.approx(30, abs=0.2)
+    assert "rate limiting" in cache["refresh_failed"]
+    assert "using the cached copy of AAPL saved 30.0 hours ago" in said[0]
+
+
+def test_repairs_of_a_download_are_reported_again_from_the_cache(tmp_path, monkeypatch):
+    frame = yahoo_frame()
+    frame.iloc[5, :4] = np.nan  # Yahoo lists a day without prices
+    monkeypatch.setattr(yf.Ticker, "history", lambda self, **kw: frame)
+    first = data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
+    again = data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
+    assert again.attrs["cache"] is not None
+    assert first.attrs["repairs"] == again.attrs["repairs"] == [
+        "dropped 1 row(s) without any price, first 2024-01-09"]
+    pd.testing.assert_frame_equal(first, again, check_freq=False)
+
+
+def test_a_refused_download_leaves_no_cache_entry(tmp_path, monkeypatch):
+    frame = yahoo_frame()
+    frame.iloc[3, 3] = -1.0
+    monkeypatch.setattr(yf.Ticker, "history", lambda self, **kw: frame)
+    with pytest.raises(ForecastError, match="prices <= 0, first on 2024-01-05"):
+        data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
+    assert not (tmp_path / "yahoo").exists() or not any((tmp_path / "yahoo").iterdir())
+
+
+@pytest.mark.parametrize("ticker", ["../../etc/passwd", "<b>x</b>", "a b"])
+def test_tickers_that_look_like_paths_never_reach_the_cache(tmp_path, monkeypatch, ticker):
+    monkeypatch.setattr(yf.Ticker, "history", lambda self, **kw: yahoo_frame())
+    with pytest.raises(ForecastError, match="is not a ticker symbol"):
+        data.load_prices(ticker, "yahoo", cache_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cache_file_cut_short_is_replaced(tmp_path, monkeypatch):
+    monkeypatch.setattr(yf.Ticker, "history", lambda self, **kw: yahoo_frame())
+    data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
+    path = next((tmp_path / "yahoo").glob("*.csv"))
+    path.write_bytes(path.read_bytes()[:-40])  # a crash in the middle of a write
+    calls = []
+    monkeypatch.setattr(yf.Ticker, "history",
+                        lambda self, **kw: calls.append(1) or yahoo_frame())
+    assert len(data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)) == len(DAYS)
+    assert calls and len(pd.read_csv(path)) == len(DAYS)
+    assert [p.name for p in (tmp_path / "yahoo").iterdir()] == [path.name]  # no temp files
