@@ -50,16 +50,14 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
     d, f = exp.data, exp.features
     if prices is None:
         prices = load_prices(d.ticker, d.source, csv=d.csv, start=d.start, end=d.end, log=log)
-    feats = build(prices, f.indicators, target=f.target, warmup=f.warmup)
     split = splitter(exp)
+    samples = split.min_samples()
+    if len(prices) < rows_needed(f.lookback, f.horizon, samples) + (f.warmup or 0):
+        _too_short(exp, len(prices), f.warmup or 0)  # before indicators fail on it
+    feats = build(prices, f.indicators, target=f.target, warmup=f.warmup)
     n = len(feats.frame) - f.lookback - f.horizon + 1
-    if n < split.min_samples():
-        need = rows_needed(f.lookback, f.horizon, split.min_samples()) + feats.dropped
-        raise ForecastError(
-            f"{d.ticker} has {len(prices)} rows of prices; {need} are needed for lookback "
-            f"{f.lookback}, {feats.dropped} warm-up rows, {exp.split.initial_train} training "
-            f"samples and {exp.split.folds} folds: use a longer history or lower "
-            "split.initial_train / split.folds")
+    if n < samples:
+        _too_short(exp, len(prices), feats.dropped)
     windows = make_windows(feats.frame.to_numpy(), feats.close.to_numpy(), f.lookback,
                            f.horizon)
     names = ["naive", *[m for m in exp.models if m != "naive"]]
@@ -125,6 +123,16 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
         result["trading"] = trading.json_ready(bt.settings)
         result["buy_and_hold"] = trading.json_ready(bt.buy_and_hold)
     return Run(exp, predictions, result, prices, None if bt is None else bt.equity)
+
+
+def _too_short(exp, rows, warmup):
+    f, s = exp.features, exp.split
+    need = rows_needed(f.lookback, f.horizon, splitter(exp).min_samples()) + warmup
+    raise ForecastError(
+        f"{exp.data.ticker} has {rows} rows of prices; at least {need} are needed for "
+        f"lookback {f.lookback}, {warmup} warm-up rows, {s.initial_train} training samples "
+        f"and {s.folds} folds: use a longer history or lower split.initial_train / "
+        "split.folds")
 
 
 def prepare_fold(feats: Features, windows, train, test, exp, fitted_until=0) -> models.FoldData:

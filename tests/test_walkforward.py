@@ -68,9 +68,12 @@ def test_scalers_do_not_see_the_test_rows(short_prices, tiny_experiment, target)
     np.testing.assert_allclose(back(a), back(b))
 
 
-def test_history_too_short_says_how_many_rows_are_needed(tiny_experiment, short_prices):
-    with pytest.raises(ForecastError, match=r"has 200 rows of prices; \d+ are needed"):
-        walkforward.run_experiment(tiny_experiment, prices=short_prices.iloc[:200],
+@pytest.mark.parametrize("rows", [30, 200, 360])
+def test_history_too_short_says_how_many_rows_are_needed(tiny_experiment, short_prices, rows):
+    # 30: too short for the indicators; 200: for the samples; 360: once warm-up is dropped
+    with pytest.raises(ForecastError, match=rf"has {rows} rows of prices; at least 3\d\d are "
+                       "needed"):
+        walkforward.run_experiment(tiny_experiment, prices=short_prices.iloc[:rows],
                                    progress=False)
 
 
