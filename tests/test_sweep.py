@@ -1,0 +1,227 @@
+"""forecast sweep: combinations, the local and Ray executors, the summary, restarts.
+
+The two-ticker sweep (^GSPC, ^IXIC from the sample source, tiny networks) runs once with the
+local executor and once on a Ray instance this module starts; the tests compare the two.
+"""
+import html
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from forecast import cli, sweep
+from forecast.errors import ForecastError
+
+TICKERS = ("^GSPC", "^IXIC")
+TINY = """\
+name = "tiny"
+seed = 1
+[data]
+source = "sample"
+ticker = "^GSPC"
+start = "2005-01-01"
+end = "2007-06-30"
+[features]
+lookback = 10
+[split]
+initial_train = 300
+folds = 2
+[training]
+epochs = 1
+batch_size = 64
+[models.naive]
+[models.single_lstm]
+units = 4
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_toml(tmp_path_factory):
+    path = tmp_path_factory.mktemp("config") / "tiny.toml"
+    path.write_text(TINY)
+    return path
+
+
+def run_sweep(config, out, *options):
+    return cli.main(["sweep", str(config), "--out", str(out), "--quiet", *options])
+
+
+def summary_of(out, name="tiny"):
+    pages = sorted((Path(out) / name).glob("sweep-*/summary.json"))
+    assert len(pages) == 1, pages
+    return pages[0].parent, json.loads(pages[0].read_text())
+
+
+def run_dirs(out, name="tiny"):
+    return sorted(p.parent for p in (Path(out) / name).glob("*/metrics.json"))
+
+
+@pytest.fixture(scope="module")
+def local_out(tiny_toml, tmp_path_factory):
+    """The two-ticker sweep in two local worker processes."""
+    out = tmp_path_factory.mktemp("local")
+    assert run_sweep(tiny_toml, out, "--tickers", ",".join(TICKERS), "--workers", "2") == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def ray_instance():
+    """One local Ray instance for the module (it takes seconds to start)."""
+    ray = pytest.importorskip("ray", reason='Ray is not installed: pip install "ray[default]"')
+    import forecast
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"py_modules": [str(Path(forecast.__file__).parent)]})
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def ray_out(tiny_toml, tmp_path_factory, ray_instance):
+    """The same sweep as Ray tasks on the instance the test started."""
+    out = tmp_path_factory.mktemp("ray")
+    assert run_sweep(tiny_toml, out, "--tickers", ",".join(TICKERS), "--executor", "ray",
+                     "--workers", "2") == 0
+    assert ray_instance.is_initialized()  # the sweep used the test's instance and left it
+    return out
+
+
+# --- end to end --------------------------------------------------------------------------
+
+
+def test_local_and_ray_sweeps_give_identical_predictions(local_out, ray_out):
+    _, local = summary_of(local_out)
+    _, remote = summary_of(ray_out)
+    assert [r["ticker"] for r in local["runs"]] == list(TICKERS)
+    assert [r["key"] for r in local["runs"]] == [r["key"] for r in remote["runs"]]
+    assert remote["executor"] == "ray" and local["executor"] == "local"
+    def predictions(out):  # the settings of each run -> its predictions, byte for byte
+        return {(d / "experiment.toml").read_text(): (d / "predictions.csv").read_bytes()
+                for d in run_dirs(out)}
+    here, there = predictions(local_out), predictions(ray_out)
+    assert len(here) == 2 and here.keys() == there.keys()
+    for settings in here:
+        assert here[settings] == there[settings]
+    for a, b in zip(local["runs"], remote["runs"]):
+        assert a["models"] == b["models"]
+
+
+def test_one_summary_page_lists_both_tickers_and_links_each_report(local_out):
+    folder, summary = summary_of(local_out)
+    assert summary["counts"] == {"runs": 2, "done": 2, "failed": 0, "left": 0, "skipped": 0}
+    assert summary["models"] == ["naive", "single_lstm"]
+    page = (folder / "summary.html").read_text()
+    for ticker in TICKERS:
+        assert ticker in page
+    for r in summary["runs"]:
+        assert r["status"] == "done" and r["error"] is None
+        assert (folder / r["report"]).is_file()  # the link resolves to the run's report
+        assert f'href="{r["report"]}"' in page
+        assert r["models"]["naive"]["theil_u"] == pytest.approx(1.0)
+        # Theil's U coloured by skill against naive: green below 1, red at 1 or above
+        u = r["models"]["single_lstm"]["theil_u"]
+        cell = re.search(rf'data-value="{re.escape(repr(u))}"><span class="(\w+)"', page)
+        assert cell and cell.group(1) == ("ok" if u < 1 else "fail")
+
+
+def test_restart_skips_finished_runs_and_reports_a_failed_one(local_out, tiny_toml):
+    before = run_dirs(local_out)
+    # the same command again: nothing to do
+    assert run_sweep(tiny_toml, local_out, "--tickers", ",".join(TICKERS)) == 0
+    assert run_dirs(local_out) == before
+    _, again = summary_of(local_out)
+    assert again["counts"]["skipped"] == 2
+    # a watch-list that grew by a ticker the sample source lacks: the two finished runs
+    # are reused, the new one fails with its one-line error, the sweep reports it
+    assert run_sweep(tiny_toml, local_out, "--tickers", ",".join([*TICKERS, "AAPL"]),
+                     "--workers", "2") == 1
+    assert run_dirs(local_out) == before
+    pages = sorted((Path(local_out) / "tiny").glob("sweep-*/summary.json"))
+    assert len(pages) == 2  # another set of combinations: another sweep folder
+    grown = next(json.loads(p.read_text()) for p in pages if "AAPL" in p.read_text())
+    assert grown["counts"] == {"runs": 3, "done": 2, "failed": 1, "left": 0, "skipped": 2}
+    failed = grown["runs"][2]
+    assert failed["ticker"] == "AAPL" and failed["status"] == "failed"
+    assert 'no ticker "AAPL"' in failed["error"] and "\n" not in failed["error"]
+    page = next(p for p in pages if "AAPL" in p.read_text()).with_name("summary.html")
+    assert html.escape(failed["error"]) in page.read_text()  # the error, as text
+
+
+def test_grid_sweep_runs_every_combination(tiny_toml, tmp_path, capsys):
+    rc = run_sweep(tiny_toml, tmp_path, "--models", "naive", "--tickers", "^GSPC",
+                   "--grid", "features.lookback=10,20", "seed=7", "--workers", "2")
+    assert rc == 0
+    folder, summary = summary_of(tmp_path)
+    assert summary["grid"] == {"features.lookback": [10, 20], "seed": [7]}
+    assert [r["settings"] for r in summary["runs"]] == [
+        {"features.lookback": 10, "seed": 7}, {"features.lookback": 20, "seed": 7}]
+    lookbacks = sorted(json.loads((d / "metrics.json").read_text())["lookback"]
+                       for d in run_dirs(tmp_path))
+    assert lookbacks == [10, 20]
+    assert capsys.readouterr().out.strip().splitlines()[-1] == str(folder / "summary.html")
+
+
+# --- combinations and input errors (no runs) ---------------------------------------------
+
+
+def test_grid_values_are_toml_literals():
+    assert sweep.parse_grid(["training.epochs=5,10", "training.learning_rate=0.01",
+                             "data.source=sample,yahoo", "trading.long_short=true,false",
+                             "models.stacked_lstm.units=[8,4],[16,8]"]) == [
+        ("training.epochs", [5, 10]), ("training.learning_rate", [0.01]),
+        ("data.source", ["sample", "yahoo"]), ("trading.long_short", [True, False]),
+        ("models.stacked_lstm.units", [[8, 4], [16, 8]])]
+    assert sweep.parse_values("1,1,2") == [1, 2]  # a repeated value runs once
+
+
+@pytest.mark.parametrize("item, message", [
+    ("training.epochs", "is not KEY=V1,V2"),
+    ("training.epochs=", "is not KEY=V1,V2"),
+    ("data.ticker=A,B", "--tickers"),
+    ("models=naive,gru", "--models"),
+    ("training.epochs=5,,6", "empty item"),
+])
+def test_bad_grid_items_are_refused(item, message):
+    with pytest.raises(ForecastError, match=message):
+        sweep.parse_grid([item])
+
+
+def test_combinations_apply_dotted_keys_and_model_settings(tiny_experiment):
+    grid = sweep.parse_grid(["training.epochs=2,3", "models.single_lstm.units=4,8", "seed=5"])
+    jobs = sweep.combinations(tiny_experiment, ["^GSPC", "^IXIC"], grid)
+    assert len(jobs) == 2 * 2 * 2 and len({j.key for j in jobs}) == 8
+    from forecast import config
+    import tomllib
+    exp = config.from_dict(tomllib.loads(jobs[-1].toml))
+    assert (exp.data.ticker, exp.training.epochs, exp.models["single_lstm"]["units"],
+            exp.seed) == ("^IXIC", 3, 8, 5)
+    assert jobs[-1].settings == {"training.epochs": 3, "models.single_lstm.units": 8,
+                                 "seed": 5}
+    # the same settings are the same run, whichever way they were reached
+    assert sweep.combinations(tiny_experiment, ["^IXIC"], [])[0].key == sweep.run_key(
+        config.replace(tiny_experiment, **{"data.ticker": "^IXIC"}))
+
+
+def test_invalid_settings_stop_the_sweep_before_any_run(tiny_toml, tmp_path, capsys):
+    assert run_sweep(tiny_toml, tmp_path, "--grid", "training.epoch=1,2") == 2
+    assert 'Did you mean "epochs"' in capsys.readouterr().err
+    assert run_sweep(tiny_toml, tmp_path, "--grid", "training.epochs=0") == 2
+    assert run_sweep(tiny_toml, tmp_path, "--grid", "models.gru.units=4") == 2
+    assert run_sweep(tiny_toml, tmp_path, "--workers", "0") == 2
+    assert run_sweep(tiny_toml, tmp_path, "--address", "auto") == 2  # needs --executor ray
+    assert not list(tmp_path.iterdir())
+
+
+def test_failed_run_is_one_line_and_ray_is_imported_only_when_used():
+    out = sweep.run_job(TINY.replace('ticker = "^GSPC"', 'ticker = "MSFT"'))
+    assert "run" not in out and out["error"].startswith('the sample source has no ticker')
+    assert sweep.one_line(ValueError("first\nsecond")) == "ValueError: first"
+    code = textwrap.dedent("""
+        import sys, forecast.sweep, forecast.cli
+        forecast.cli._parser().parse_args(["sweep", "x.toml"])
+        assert "ray" not in sys.modules
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
