@@ -119,9 +119,10 @@ def cmd_models(args):
 def _print_summary(m):
     print(f"{'model':<14} {'RMSE':>10} {'MAE':>10} {'dir.acc':>8} {'Theil U':>8} {'wall s':>7}")
     for name, e in m["models"].items():
-        print(f"{name:<14} {e['rmse']:>10.3f} {e['mae']:>10.3f} "
-              f"{e['directional_accuracy']:>8.3f} {e['theil_u']:>8.4f} "
-              f"{e['wall_seconds']:>7.1f}")
+        # naive predicts no move, so it has no direction to get right
+        direction = "-" if name == "naive" else f"{e['directional_accuracy']:.3f}"
+        print(f"{name:<14} {e['rmse']:>10.3f} {e['mae']:>10.3f} {direction:>8} "
+              f"{e['theil_u']:>8.4f} {e['wall_seconds']:>7.1f}")
     losers = [n for n, e in m["models"].items() if n != "naive" and e["theil_u"] >= 1]
     if losers:
         print(f"does not beat naive persistence: {', '.join(losers)}")
