@@ -96,6 +96,7 @@ def cmd_fetch(args):
 
 def cmd_report(args):
     from pathlib import Path
+
     from forecast import report
     path = report.render(args.run_dir)
     report.render_index(Path(args.run_dir).resolve().parent.parent)

@@ -25,7 +25,6 @@ import os
 import random
 import re
 import sys
-import tempfile
 import time
 import warnings
 from datetime import datetime
@@ -35,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ForecastError, did_you_mean
+from forecast.files import write_atomic
 
 COLUMNS = ["open", "high", "low", "close", "volume"]
 SOURCES = ("sample", "yahoo", "csv")
@@ -306,7 +306,7 @@ def _yahoo(ticker, start, end, cache_dir, log):
     prices = check_prices(raw, what)  # before writing: a refused download leaves no file
     # the cache keeps the download as found, so that every later run repeats and reports
     # the same repairs
-    _write_atomic(path, raw.to_csv(date_format="%Y-%m-%d"))
+    write_atomic(path, raw.to_csv(date_format="%Y-%m-%d"))
     return prices, None
 
 
@@ -413,15 +413,3 @@ def _read_cache(path, what):
         return check_prices(frame[COLUMNS].astype("float64"), what)
     except Exception:  # any damage: ignore the file, the next download overwrites it
         return None
-
-
-def _write_atomic(path: Path, text: str):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -17,8 +17,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -31,6 +29,7 @@ import pandas as pd
 
 from forecast import runs
 from forecast.errors import ForecastError
+from forecast.files import write_atomic
 
 STATIC = Path(__file__).with_name("static")
 ACTUAL = "#111111"        # the real prices
@@ -918,21 +917,6 @@ def script_json(obj) -> str:
 def esc(value) -> str:
     """``value`` as text that HTML shows literally (attributes included)."""
     return html.escape(str(value), quote=True)
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` in one step: readers see the old file or the new one."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _line(label, values, color, decimals, *, spread=None, dash=None, paths=None) -> dict:

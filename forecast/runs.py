@@ -20,8 +20,7 @@ import pandas as pd
 
 from forecast.config import to_toml
 from forecast.errors import ForecastError
-
-FILES = ("metrics.json", "predictions.csv", "experiment.toml", "report.html")  # + equity.csv
+from forecast.files import write_atomic
 
 
 def slug(name: str) -> str:
@@ -134,7 +133,7 @@ class Checkpoint:
         """Keep one finished fold (and the model states to continue from)."""
         if not self.path.is_dir():
             self.path.mkdir(parents=True)
-            _write(self.path / "experiment.toml", self.settings)
+            write_atomic(self.path / "experiment.toml", self.settings)
         arrays = {f"{name}|{seed}|{i}": a for (name, seed), m in states.items()
                   for i, a in enumerate(getattr(m, "state", list)())}
         if arrays:
@@ -144,7 +143,7 @@ class Checkpoint:
             os.replace(tmp, self.path / "states.npz")
         saved = {"fold": fold, "data_sha256": data_sha, "records": [
             {**r, "pred": r["pred"].tolist()} for r in records]}
-        _write(self.path / f"fold-{fold:03d}.json", json.dumps(saved))
+        write_atomic(self.path / f"fold-{fold:03d}.json", json.dumps(saved))
 
     def discard(self):
         shutil.rmtree(self.path, ignore_errors=True)
@@ -167,13 +166,6 @@ def check_writable(out):
 def _changed_lines(a, b):
     diff = [line for line in b.splitlines() if line not in a.splitlines()]
     return "; ".join(diff[:3]) or "different settings"
-
-
-def _write(path: Path, text: str):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def load(run_dir) -> tuple[dict, pd.DataFrame]:
