@@ -173,9 +173,7 @@ def replace(exp: Experiment, **changes) -> Experiment:
 
 def validate(exp: Experiment) -> Experiment:
     """Refuse impossible settings with a message that names the key and the fix."""
-    from forecast.models import (
-        MODELS,  # here, not at import: models is the Keras module
-    )
+    from forecast.models import MODELS  # here, not at import: models is the Keras module
     d, f, s, t = exp.data, exp.features, exp.split, exp.training
     _choice("data.source", d.source, SOURCES)
     _choice("features.target", f.target, TARGETS)
