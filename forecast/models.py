@@ -164,6 +164,8 @@ class KerasForecaster:
         self.stride = stride
         self.min_delta = min_delta
         self.model = None
+        self.fitted = False  # a later fit continues from these weights (warm refit)
+        self._rng = None
 
     def build(self, lookback, n_features):
         import keras
@@ -189,11 +191,21 @@ class KerasForecaster:
         for v, a in zip([*self.model.variables, *self.model.optimizer.variables], arrays,
                         strict=True):
             v.assign(a)
+        self.fitted = True
 
-    def fit(self, fold):
-        start = 0 if self.model is None else fold.first_new
+    def prepare(self, fold):
+        """Take from the global random state all this fold's fit needs: the initial weights
+        (first fold) and the shuffling seed. Done in order, so that fits may then run side
+        by side in threads and still give the same result."""
         if self.model is None:
             self.model = self.build(*fold.X_train.shape[1:])
+        self._rng = np.random.default_rng(np.random.randint(2**31 - 1))
+
+    def fit(self, fold):
+        if self._rng is None:
+            self.prepare(fold)
+        start = fold.first_new if self.fitted else 0
+        self.fitted = True
         X, y = fold.X_train[start:], fold.y_train[start:]
         keep = slice((len(X) - 1) % self.stride, None, self.stride)
         if not len(y[keep]):
@@ -210,8 +222,9 @@ class KerasForecaster:
         starts = list(range(0, len(y) - size + 1, size))
         if starts[-1] + size < len(y):
             starts.append(len(y) - size)  # the last batch overlaps the one before
+        rng, self._rng = self._rng, None
         for _ in range(self.epochs):
-            order = np.random.permutation(len(y))  # seeded by models.reset
+            order = rng.permutation(len(y))
             losses = [float(self.model.train_on_batch(X[order[i:i + size]],
                                                       y[order[i:i + size]])) for i in starts]
             history["loss"].append(float(np.mean(losses)))

@@ -6,8 +6,11 @@ predictions are turned back into prices. Baselines run in every fold like the ne
 """
 from __future__ import annotations
 
+import os
 import resource
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +72,7 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
     records, fold_rows = [], []
     fitted_until = 0
     bar = _progress(len(folds) * len(runs), progress)
+    started = time.perf_counter()
     for k, (train, test) in enumerate(folds):
         fold_rows.append(fold_dates(k, feats, windows.end, train, test, exp))
         if k in done:
@@ -77,29 +81,13 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
             bar.update(len(runs))
             continue
         data = prepare_fold(feats, windows, train, test, exp, fitted_until)
-        fold_records = []
-        for name, seed in runs:
-            bar.set_description(f"fold {k + 1}/{len(folds)} {name}")
-            fresh = exp.training.refit == "scratch" or (name, seed) not in states
-            if name not in models.BASELINES:
-                models.reset((seed or 0) + k, clear=exp.training.refit == "scratch")
-            if fresh:
-                params = {**_training(exp), **exp.models.get(name, {})}
-                states[name, seed] = models.create(name, params)
-            model = states[name, seed]
-            history, fit_s = models.timed(model.fit, data)
-            pred, predict_s = models.timed(model.predict, data)
-            fold_records.append({
-                "fold": k, "model": name, "seed": seed, "pred": pred, "history": history,
-                "fit_seconds": fit_s, "predict_seconds": predict_s,
-                "epochs_run": len(history.get("loss", [])), "params": model.params,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
-            bar.update(1)
+        fold_records = _run_fold(k, len(folds), runs, states, data, exp, bar)
         records += fold_records
         fitted_until = fit_and_validation(train, exp)[1][0]
         if checkpoint:
             checkpoint.save(k, fold_records, states, data_sha)
     bar.close()
+    walkforward_seconds = time.perf_counter() - started
     predictions = _predictions(records, feats, windows, folds, exp.features.horizon)
     t = exp.trading
     bt = (trading.backtest(predictions, threshold=t.threshold, cost_bps=t.cost_bps,
@@ -113,6 +101,7 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
         "repairs": list(prices.attrs.get("repairs", [])), "cache": prices.attrs.get("cache"),
         "versions": versions(),
         "device": models.device() if any(m not in models.BASELINES for m in names) else "cpu",
+        "walkforward_seconds": walkforward_seconds,  # wall clock: networks train side by side
         "lookback": f.lookback, "horizon": f.horizon, "target": f.target,
         "refit": exp.training.refit, "seed": exp.seed, "seeds": list(seeds),
         "features": list(feats.frame.columns), "folds": fold_rows,
@@ -123,6 +112,51 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
         result["trading"] = trading.json_ready(bt.settings)
         result["buy_and_hold"] = trading.json_ready(bt.buy_and_hold)
     return Run(exp, predictions, result, prices, None if bt is None else bt.equity)
+
+
+def _run_fold(k, n_folds, runs, states, data, exp, bar) -> list[dict]:
+    """Fit and predict every (model, seed) of fold ``k``.
+
+    With warm refit the networks train side by side in threads (two networks share two
+    cores better than one uses them). Everything that draws random numbers (seeding,
+    building, ``prepare``) runs first and in order, so the threads change no result.
+    """
+    def setup(name, seed):
+        if name not in models.BASELINES:
+            models.reset((seed or 0) + k, clear=exp.training.refit == "scratch")
+        if exp.training.refit == "scratch" or (name, seed) not in states:
+            states[name, seed] = models.create(name, {**_training(exp),
+                                                      **exp.models.get(name, {})})
+        return states[name, seed]
+
+    futures, out = {}, []
+    if exp.training.refit == "warm":
+        for name, seed in runs:
+            model = setup(name, seed)
+            if hasattr(model, "prepare"):
+                model.prepare(data)
+                futures[name, seed] = None
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        futures = {r: pool.submit(_fit_predict, k, *r, states[r], data) for r in futures}
+        for name, seed in runs:
+            bar.set_description(f"fold {k + 1}/{n_folds} {name}")
+            if (name, seed) in futures:
+                out.append(futures[name, seed].result())
+            else:  # scratch clears the session per network: one at a time
+                out.append(_fit_predict(k, name, seed, setup(name, seed) if
+                                        exp.training.refit == "scratch" else states[name, seed],
+                                        data))
+            bar.update(1)
+    return out
+
+
+def _fit_predict(k, name, seed, model, data) -> dict:
+    history, fit_s = models.timed(model.fit, data)
+    pred, predict_s = models.timed(model.predict, data)
+    return {"fold": k, "model": name, "seed": seed, "pred": pred, "history": history,
+            "fit_seconds": fit_s, "predict_seconds": predict_s,
+            "epochs_run": len(history.get("loss", [])), "params": model.params,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def _too_short(exp, rows, warmup):
