@@ -124,6 +124,8 @@ def _print_summary(m):
         direction = "-" if name == "naive" else f"{e['directional_accuracy']:.3f}"
         print(f"{name:<14} {e['rmse']:>10.3f} {e['mae']:>10.3f} {direction:>8} "
               f"{e['theil_u']:>8.4f} {e['wall_seconds']:>7.1f}")
+    print(f"walk-forward {m['walkforward_seconds']:.1f} s wall clock (the networks' own "
+          "seconds overlap: they train side by side)")
     losers = [n for n, e in m["models"].items() if n != "naive" and e["theil_u"] >= 1]
     if losers:
         print(f"does not beat naive persistence: {', '.join(losers)}")
