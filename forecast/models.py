@@ -12,6 +12,7 @@ This is the only module that imports Keras, and only when a network is first bui
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -72,6 +73,7 @@ def reset(seed: int, *, clear: bool) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+@functools.cache  # asked before every fold's seeding; the answer never changes in a process
 def device() -> str:
     """Where the networks train: "cpu", or the GPUs TensorFlow sees (cuDNN LSTM there)."""
     import tensorflow as tf

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from forecast import config, runs
 from forecast.errors import ForecastError
+from forecast.files import write_atomic
 
 # per model in summary.json: (key in metrics.json, key in the summary); trading keys nested
 HEADLINE = (("theil_u", "theil_u"), ("rmse", "rmse"), ("mae", "mae"), ("mape", "mape"),
@@ -488,8 +489,8 @@ def _write(folder: Path, summary: dict, entries: dict, jobs) -> Path:
     for r in summary["runs"]:
         models += [m for m in r.get("models", {}) if m not in models]
     summary["models"] = models
-    report.write_atomic(folder / "summary.json",
-                        json.dumps(summary, indent=1, allow_nan=False, default=str))
+    write_atomic(folder / "summary.json",
+                 json.dumps(summary, indent=1, allow_nan=False, default=str))
     return report.render_sweep_summary(summary, folder / "summary.html")
 
 

@@ -121,31 +121,32 @@ def _run_fold(k, n_folds, runs, states, data, exp, bar) -> list[dict]:
     cores better than one uses them). Everything that draws random numbers (seeding,
     building, ``prepare``) runs first and in order, so the threads change no result.
     """
+    scratch = exp.training.refit == "scratch"
+
     def setup(name, seed):
         if name not in models.BASELINES:
-            models.reset((seed or 0) + k, clear=exp.training.refit == "scratch")
-        if exp.training.refit == "scratch" or (name, seed) not in states:
+            models.reset((seed or 0) + k, clear=scratch)
+        if scratch or (name, seed) not in states:
             states[name, seed] = models.create(name, {**_training(exp),
                                                       **exp.models.get(name, {})})
-        return states[name, seed]
+        if not scratch and hasattr(states[name, seed], "prepare"):
+            states[name, seed].prepare(data)
+            return True
+        return False
 
-    futures, out = {}, []
-    if exp.training.refit == "warm":
-        for name, seed in runs:
-            model = setup(name, seed)
-            if hasattr(model, "prepare"):
-                model.prepare(data)
-                futures[name, seed] = None
+    # scratch clears the Keras session for each network, so those run one at a time
+    parallel = [] if scratch else [r for r in runs if setup(*r)]
+    out = []
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        futures = {r: pool.submit(_fit_predict, k, *r, states[r], data) for r in futures}
+        futures = {r: pool.submit(_fit_predict, k, *r, states[r], data) for r in parallel}
         for name, seed in runs:
             bar.set_description(f"fold {k + 1}/{n_folds} {name}")
             if (name, seed) in futures:
                 out.append(futures[name, seed].result())
-            else:  # scratch clears the session per network: one at a time
-                out.append(_fit_predict(k, name, seed, setup(name, seed) if
-                                        exp.training.refit == "scratch" else states[name, seed],
-                                        data))
+            else:
+                if scratch:
+                    setup(name, seed)
+                out.append(_fit_predict(k, name, seed, states[name, seed], data))
             bar.update(1)
     return out
 

@@ -34,6 +34,38 @@ def tiny_experiment():
     })
 
 
+TINY_TOML = """\
+name = "{name}"
+seed = {seed}
+[data]
+source = "sample"
+ticker = "^GSPC"
+start = "2005-01-01"
+end = "{end}"
+[features]
+lookback = 10
+[split]
+initial_train = 300
+folds = 2
+[training]
+epochs = 1
+batch_size = 64
+[models.naive]
+[models.single_lstm]
+units = 4
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_toml_file(tmp_path_factory):
+    """Write a tiny experiment file (naive and a 4-unit LSTM, seconds to run); its path."""
+    def write(name="tiny", seed=1, end="2007-06-30"):
+        path = tmp_path_factory.mktemp("config") / f"{name}.toml"
+        path.write_text(TINY_TOML.format(name=name, seed=seed, end=end))
+        return path
+    return write
+
+
 @pytest.fixture
 def write_csv(tmp_path):
     """Write a frame or text to a CSV file in tmp_path and return its path."""

@@ -8,33 +8,9 @@ import pytest
 
 from forecast import cli, config
 
-TINY = """
-name = "tiny_cli"
-seed = 3
-[data]
-source = "sample"
-ticker = "^GSPC"
-start = "2005-01-01"
-end = "2007-05-31"
-[features]
-lookback = 10
-[split]
-initial_train = 300
-folds = 2
-[training]
-epochs = 1
-batch_size = 64
-[models.naive]
-[models.single_lstm]
-units = 4
-"""
-
-
 @pytest.fixture
-def tiny_toml(tmp_path):
-    path = tmp_path / "tiny.toml"
-    path.write_text(TINY)
-    return path
+def tiny_toml(tiny_toml_file):
+    return tiny_toml_file("tiny_cli", seed=3, end="2007-05-31")
 
 
 def test_run_writes_a_complete_run_directory(tiny_toml, tmp_path, capsys):

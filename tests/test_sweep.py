@@ -17,33 +17,11 @@ from forecast import cli, sweep
 from forecast.errors import ForecastError
 
 TICKERS = ("^GSPC", "^IXIC")
-TINY = """\
-name = "tiny"
-seed = 1
-[data]
-source = "sample"
-ticker = "^GSPC"
-start = "2005-01-01"
-end = "2007-06-30"
-[features]
-lookback = 10
-[split]
-initial_train = 300
-folds = 2
-[training]
-epochs = 1
-batch_size = 64
-[models.naive]
-[models.single_lstm]
-units = 4
-"""
 
 
 @pytest.fixture(scope="module")
-def tiny_toml(tmp_path_factory):
-    path = tmp_path_factory.mktemp("config") / "tiny.toml"
-    path.write_text(TINY)
-    return path
+def tiny_toml(tiny_toml_file):
+    return tiny_toml_file("tiny")
 
 
 def run_sweep(config, out, *options):
@@ -215,8 +193,8 @@ def test_invalid_settings_stop_the_sweep_before_any_run(tiny_toml, tmp_path, cap
     assert not list(tmp_path.iterdir())
 
 
-def test_failed_run_is_one_line_and_ray_is_imported_only_when_used():
-    out = sweep.run_job(TINY.replace('ticker = "^GSPC"', 'ticker = "MSFT"'))
+def test_failed_run_is_one_line_and_ray_is_imported_only_when_used(tiny_toml):
+    out = sweep.run_job(tiny_toml.read_text().replace('ticker = "^GSPC"', 'ticker = "MSFT"'))
     assert "run" not in out and out["error"].startswith('the sample source has no ticker')
     assert sweep.one_line(ValueError("first\nsecond")) == "ValueError: first"
     code = textwrap.dedent("""

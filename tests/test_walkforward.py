@@ -84,3 +84,13 @@ def test_seeds_give_mean_and_std(tiny_experiment):
     single = run.metrics["models"]["single_lstm"]
     assert single["seeds"] == [1, 2] and "rmse_std" in single
     assert set(run.predictions[run.predictions.model == "single_lstm"].seed) == {1, 2}
+
+
+def test_scratch_refit_retrains_every_fold_and_reproduces(tiny_experiment):
+    exp = config.replace(tiny_experiment, **{"training.refit": "scratch"})
+    a = walkforward.run_experiment(exp, progress=False)
+    b = walkforward.run_experiment(exp, progress=False)
+    pd.testing.assert_frame_equal(a.predictions, b.predictions)
+    warm = walkforward.run_experiment(tiny_experiment, progress=False).predictions
+    later = (warm.fold == 1) & (warm.model == "single_lstm")  # warm continued, scratch anew
+    assert not np.allclose(a.predictions[later].y_pred, warm[later].y_pred)
