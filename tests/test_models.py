@@ -95,3 +95,56 @@ def test_warm_refit_fits_only_new_samples_and_stride_thins_them(monkeypatch):
     m.fit(f)
     # 50 windows, every third with the newest kept: 17; of the 9 new ones: 3
     assert seen == [17, 3]
+
+
+def _lstm_pair(return_sequences, seed=1, units=5):
+    """Keras' LSTM and the fused one, built on the same seed (so with the same weights)."""
+    import keras
+    x = np.random.default_rng(0).normal(size=(8, 30, 3)).astype("float32") * 3
+    layers = []
+    for make in (keras.layers.LSTM, models.fused_lstm()):
+        keras.utils.set_random_seed(seed)
+        layer = make(units, return_sequences=return_sequences)
+        layer(x)
+        layers.append(layer)
+    return x, *layers
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_fused_lstm_is_keras_lstm_forward_and_backward(return_sequences):
+    import tensorflow as tf
+    x, ref, fused = _lstm_pair(return_sequences)
+    for a, b in zip(ref.get_weights(), fused.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # same initialisers, drawn in the same order
+    x = tf.constant(x)
+    out, grads = [], []
+    for layer in (ref, fused):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * tf.range(1.0, y.shape[-1] + 1))
+        out.append(y.numpy())
+        grads.append([g.numpy() for g in tape.gradient(loss, [x, *layer.trainable_variables])])
+    np.testing.assert_allclose(out[0], out[1], atol=1e-5)
+    for a, b in zip(*grads, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4 * np.abs(a).max())
+
+
+def test_fused_lstm_drops_the_same_inputs_at_every_step():
+    import tensorflow as tf
+    fused = models.fused_lstm()(4, dropout=0.5)
+    x = tf.constant(np.ones((16, 10, 3), "float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = fused(x, training=True)
+    dropped = tape.gradient(y, x).numpy() == 0  # (batch, steps, features)
+    assert dropped.any() and not dropped.all()
+    assert (dropped == dropped[:, :1, :]).all()  # a dropped input is dropped at every step
+    np.testing.assert_array_equal(fused(x), fused(x))  # none at inference
+
+
+def test_lstm_is_fused_on_cpu_and_keras_own_on_gpu(monkeypatch):
+    import keras
+    assert isinstance(models.lstm(4), models.fused_lstm())
+    monkeypatch.setattr(models, "device", lambda: "gpu x1: H100")
+    assert type(models.lstm(4)) is keras.layers.LSTM  # cuDNN there
