@@ -84,6 +84,12 @@ def reset(seed: int, *, clear: bool) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+def import_backend() -> None:
+    """Import Keras and TensorFlow now (a few seconds), so that what is timed next is the
+    work alone, as the tutorial reference times its walk-forward after its imports."""
+    import keras  # noqa: F401
+
+
 @functools.cache  # asked before every fold's seeding; the answer never changes in a process
 def device() -> str:
     """Where the networks train: "cpu", or the GPUs TensorFlow sees (cuDNN LSTM there)."""

@@ -71,6 +71,9 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
     done, states = _resume(checkpoint, exp, data_sha, feats)
     records, fold_rows = [], []
     fitted_until = 0
+    networks = any(m not in models.BASELINES for m in names)
+    if networks:
+        models.import_backend()
     bar = _progress(len(folds) * len(runs), progress)
     started = time.perf_counter()
     for k, (train, test) in enumerate(folds):
@@ -100,7 +103,7 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
                  "warmup_rows": feats.dropped},
         "repairs": list(prices.attrs.get("repairs", [])), "cache": prices.attrs.get("cache"),
         "versions": versions(),
-        "device": models.device() if any(m not in models.BASELINES for m in names) else "cpu",
+        "device": models.device() if networks else "cpu",
         "walkforward_seconds": walkforward_seconds,  # wall clock: networks train side by side
         "lookback": f.lookback, "horizon": f.horizon, "target": f.target,
         "refit": exp.training.refit, "seed": exp.seed, "seeds": list(seeds),
