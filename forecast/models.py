@@ -69,7 +69,7 @@ def reset(seed: int, *, clear: bool) -> None:
 
     Without ``clear`` TensorFlow's own seed is left alone: setting it empties TensorFlow's
     kernel cache, and every network already traced is then optimised again on its next
-    call (about 0.2 s a network a fold). Keras draws initial weights and dropout seeds from
+    call (about 0.3 s a network a fold). Keras draws initial weights and dropout seeds from
     Python's ``random``, and the shuffling seed comes from NumPy's: those two suffice.
     """
     import keras
@@ -275,8 +275,9 @@ def lstm(units: int, *, return_sequences=False, dropout=0.0):
     """``keras.layers.LSTM(units, ...)``, on the fastest kernel the device has.
 
     On a GPU that is Keras' own layer (cuDNN). On a CPU it is :func:`fused_lstm`, the same
-    LSTM (same weights, initialisers and outputs) on TensorFlow's fused kernel: it trains
-    about 1.5x faster and traces in half the time of Keras' step-by-step loop.
+    LSTM (same weights, initialisers, outputs and gradients) on TensorFlow's fused kernel:
+    it traces in half the time of Keras' step-by-step loop, and a training step is ~1.6x
+    faster for LSTM(32) on 4 features (~1.1x for the wider layers of the stacked network).
     """
     import keras
     if device() != "cpu":
