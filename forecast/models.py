@@ -279,8 +279,8 @@ def lstm(units: int, *, return_sequences=False, dropout=0.0):
     it traces in half the time of Keras' step-by-step loop, and a training step is ~1.6x
     faster for LSTM(32) on 4 features (~1.1x for the wider layers of the stacked network).
     """
-    import keras
     if device() != "cpu":
+        import keras
         return keras.layers.LSTM(units, return_sequences=return_sequences, dropout=dropout)
     return fused_lstm()(units, return_sequences=return_sequences, dropout=dropout)
 
@@ -334,7 +334,7 @@ def fused_lstm():
                                         shape, dtype=None: np.repeat([0.0, 1.0, 0.0, 0.0], u))
 
         def call(self, x, training=False):
-            batch, steps = tf.shape(x)[0], tf.shape(x)[1]
+            batch = tf.shape(x)[0]
             if training and self.dropout:  # one mask for all time steps, as Keras' LSTM
                 x = keras.random.dropout(x, self.dropout, noise_shape=(batch, 1, x.shape[-1]),
                                          seed=self.seed_generator)

@@ -18,6 +18,7 @@ import pytest
 
 from forecast import cli, metrics, report
 from forecast.errors import ForecastError
+from forecast.walkforward import _mean_std  # the fake run is summarised as a real one
 
 HOSTILE = "</script><script>alert(1)</script>"
 
@@ -113,13 +114,6 @@ def make_run(root, *, experiment="synthetic", ticker="^TEST", run_id="20240102-0
                                         "drawdown": e / np.maximum.accumulate(e) - 1}))
         pd.concat(eq).to_csv(path / "equity.csv", index=False, date_format="%Y-%m-%d")
     return path
-
-
-def _mean_std(rows):
-    out = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
-    if len(rows) > 1:
-        out.update({f"{k}_std": float(np.std([r[k] for r in rows], ddof=1)) for k in rows[0]})
-    return out
 
 
 def _trading_stats(rng):
