@@ -62,8 +62,12 @@ def diebold_mariano(e_model, e_naive, horizon=1):
     the first model has the smaller squared error. ``(nan, nan)`` when the loss difference
     has no variance (e.g. a model against itself).
     """
+    return _diebold_mariano(np.asarray(e_model, float) ** 2 - np.asarray(e_naive, float) ** 2,
+                            horizon)
+
+
+def _diebold_mariano(d, horizon):
     from scipy import stats
-    d = np.asarray(e_model, float) ** 2 - np.asarray(e_naive, float) ** 2
     n, h = len(d), int(horizon)
     dc = d - d.mean()
     autocov = [np.sum(dc[k:] * dc[:n - k]) / n for k in range(min(h, n))]
@@ -184,3 +188,101 @@ def deflated_sharpe(sharpe, n_trials, n_obs, skew, kurtosis, trials_var):
     """
     return probabilistic_sharpe(sharpe, expected_max_sharpe(n_trials, trials_var), n_obs,
                                 skew, kurtosis)
+
+
+# --- probability forecasts (target "direction") ---------------------------------------------
+# ``y_true`` is 1 for a rise and 0 otherwise; ``y_pred`` the forecast probability of a rise.
+
+
+def accuracy(y_true, y_pred):
+    """Share of days whose call (a rise when ``y_pred > 0.5``) was right."""
+    return float(np.mean((np.asarray(y_pred, float) > 0.5) == (np.asarray(y_true) == 1)))
+
+
+def balanced_accuracy(y_true, y_pred):
+    """Mean of the hit rates on rises and on falls: 0.5 for a constant call, whatever the
+    base rate (plain accuracy rewards always calling the more common outcome)."""
+    up, call = np.asarray(y_true) == 1, np.asarray(y_pred, float) > 0.5
+    rates = [np.mean(call[days] == side) for side, days in ((True, up), (False, ~up))
+             if days.any()]
+    return float(np.mean(rates))
+
+
+def brier(y_true, y_pred):
+    """Brier score: the mean squared difference of probability and outcome (lower is
+    better; 0.25 for a constant 0.5)."""
+    return float(np.mean((np.asarray(y_pred, float) - np.asarray(y_true, float)) ** 2))
+
+
+def brier_skill(y_true, y_pred, y_ref):
+    """1 - Brier / Brier of the reference forecast ``y_ref`` (climatology): above 0 beats
+    it, 1 is perfect."""
+    return 1 - brier(y_true, y_pred) / brier(y_true, y_ref)
+
+
+LOG_LOSS_EPS = 1e-15  # probabilities are clipped to [eps, 1 - eps], as scikit-learn did
+
+
+def log_loss(y_true, y_pred):
+    """Mean negative log likelihood of the outcomes (natural log; log 2 = 0.693 for 0.5)."""
+    y = np.asarray(y_true, float)
+    p = np.clip(np.asarray(y_pred, float), LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def roc_auc(y_true, y_pred):
+    """Area under the ROC curve: the probability that a random rise got a higher forecast
+    than a random fall (ties count half; Mann-Whitney). nan with only one outcome."""
+    from scipy.stats import rankdata
+    y = np.asarray(y_true) == 1
+    n_up, n_down = int(y.sum()), int((~y).sum())
+    if not n_up or not n_down:
+        return float("nan")
+    ranks = rankdata(np.asarray(y_pred, float))  # ties get their mean rank
+    return float((ranks[y].sum() - n_up * (n_up + 1) / 2) / (n_up * n_down))
+
+
+# --- variance forecasts (target "volatility") -----------------------------------------------
+# ``y_true`` is a realized variance (>= 0), ``y_pred`` a forecast variance (> 0).
+
+
+def qlike(y_true, y_pred):
+    """QLIKE loss mean(y_true / y_pred + log y_pred) (Patton 2011): ranks variance forecasts
+    correctly even when the realized variance is a noisy proxy, and is defined when it is
+    0. Lower is better; it punishes forecasting too little more than too much."""
+    return float(np.mean(qlike_loss(y_true, y_pred)))
+
+
+def qlike_loss(y_true, y_pred):
+    """The QLIKE loss of each day (for the Diebold-Mariano test)."""
+    f = np.asarray(y_pred, float)
+    return np.asarray(y_true, float) / f + np.log(f)
+
+
+def mse(y_true, y_pred):
+    """Mean squared error."""
+    return float(np.mean((np.asarray(y_pred, float) - np.asarray(y_true, float)) ** 2))
+
+
+def mincer_zarnowitz(y_true, y_pred) -> dict:
+    """The regression y_true = intercept + slope x y_pred + e by least squares: an
+    unbiased forecast has intercept 0 and slope 1; ``mz_r2`` is the share of the variance
+    of what happened that the forecast explains. nan when the forecast never varies."""
+    x, y = np.asarray(y_pred, float), np.asarray(y_true, float)
+    xc, yc = x - x.mean(), y - y.mean()
+    sxx = np.sum(xc ** 2)
+    if not sxx > 0:
+        return {"mz_intercept": float("nan"), "mz_slope": float("nan"),
+                "mz_r2": float("nan")}
+    slope = np.sum(xc * yc) / sxx
+    resid = yc - slope * xc
+    syy = np.sum(yc ** 2)
+    return {"mz_intercept": float(y.mean() - slope * x.mean()), "mz_slope": float(slope),
+            "mz_r2": float(1 - np.sum(resid ** 2) / syy) if syy > 0 else float("nan")}
+
+
+def diebold_mariano_loss(loss_model, loss_other, horizon=1):
+    """Diebold-Mariano test of equal mean loss on any per-day loss (QLIKE, Brier):
+    :func:`diebold_mariano` with the squared errors replaced by the given losses."""
+    return _diebold_mariano(np.asarray(loss_model, float) - np.asarray(loss_other, float),
+                            horizon)

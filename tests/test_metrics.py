@@ -118,3 +118,65 @@ def test_deflated_sharpe_falls_with_the_number_of_trials():
     # one trial: nothing to deflate, the probability that the true Sharpe exceeds 0, with
     # the estimate's spread 1 - skew SR + (kurtosis - 1) / 4 SR^2 = 1 + 0.5 * 0.01
     assert dsr[0] == pytest.approx(stats.norm.cdf(0.1 * np.sqrt(499) / np.sqrt(1.005)))
+
+
+# --- probability and variance forecasts (targets "direction" and "volatility") -----------
+
+UP = [1, 0, 1, 0]
+P_UP = [0.9, 0.2, 0.6, 0.5]
+
+
+def test_brier_and_brier_skill_by_hand():
+    # (0.1^2 + 0.2^2 + 0.4^2 + 0.5^2) / 4 = (0.01 + 0.04 + 0.16 + 0.25) / 4
+    assert metrics.brier(UP, P_UP) == pytest.approx(0.115)
+    assert metrics.brier(UP, [0.5] * 4) == pytest.approx(0.25)
+    assert metrics.brier_skill(UP, P_UP, [0.5] * 4) == pytest.approx(1 - 0.115 / 0.25)
+
+
+def test_log_loss_by_hand_and_clipped():
+    assert metrics.log_loss(UP, P_UP) == pytest.approx(
+        -(np.log(0.9) + np.log(0.8) + np.log(0.6) + np.log(0.5)) / 4)
+    assert metrics.log_loss([1, 0], [0.5, 0.5]) == pytest.approx(np.log(2))
+    assert metrics.log_loss([1], [0.0]) == pytest.approx(-np.log(1e-15))  # finite
+
+
+def test_accuracy_balanced_accuracy_and_roc_auc():
+    assert metrics.accuracy(UP, P_UP) == pytest.approx(1.0)  # 0.5 calls a fall
+    assert metrics.accuracy(UP, [0.9, 0.2, 0.4, 0.5]) == pytest.approx(3 / 4)
+    # always "up" on three rises and a fall: right 3 times in 4, but 1 and 0 per class
+    assert metrics.accuracy([1, 1, 1, 0], [0.9] * 4) == pytest.approx(0.75)
+    assert metrics.balanced_accuracy([1, 1, 1, 0], [0.9] * 4) == pytest.approx(0.5)
+    # rises called 1 time in 2, falls 2 in 2
+    assert metrics.balanced_accuracy(UP, [0.9, 0.2, 0.4, 0.5]) == pytest.approx((0.5 + 1) / 2)
+    # rises got 0.9 and 0.5, falls 0.2 and 0.5: 3 of 4 pairs ordered right, 1 tie (half)
+    assert metrics.roc_auc([1, 0, 1, 0], [0.9, 0.2, 0.5, 0.5]) == pytest.approx(3.5 / 4)
+    assert metrics.roc_auc(UP, P_UP) == pytest.approx(1.0)
+    assert np.isnan(metrics.roc_auc([1, 1], [0.2, 0.3]))
+
+
+def test_qlike_by_hand_and_defined_for_a_zero_realized_variance():
+    # 1/1 + log 1 = 1; 2/4 + log 4
+    assert metrics.qlike([1, 2], [1, 4]) == pytest.approx((1 + 0.5 + np.log(4)) / 2)
+    assert metrics.qlike([0.0], [2.0]) == pytest.approx(np.log(2))
+    # for a given realized variance the loss is lowest when the forecast equals it
+    y = 3e-5
+    f = np.array([1e-5, 2e-5, 3e-5, 4e-5, 9e-5])
+    assert np.argmin(metrics.qlike_loss(np.full(5, y), f)) == 2
+    assert metrics.mse([1, 2], [1, 4]) == pytest.approx(2.0)
+
+
+def test_mincer_zarnowitz_by_hand():
+    # x 1..4, y 2, 3, 5, 6: slope 7 / 5 = 1.4, intercept 4 - 1.4 x 2.5 = 0.5,
+    # residuals 0.1, -0.3, 0.3, -0.1: R^2 = 1 - 0.2 / 10
+    mz = metrics.mincer_zarnowitz([2, 3, 5, 6], [1, 2, 3, 4])
+    assert mz == pytest.approx({"mz_intercept": 0.5, "mz_slope": 1.4, "mz_r2": 0.98})
+    exact = metrics.mincer_zarnowitz(1 + 2 * np.arange(5.0), np.arange(5.0))
+    assert exact == pytest.approx({"mz_intercept": 1, "mz_slope": 2, "mz_r2": 1})
+    assert np.isnan(metrics.mincer_zarnowitz([1, 2], [3, 3])["mz_slope"])
+
+
+def test_diebold_mariano_on_losses_is_the_squared_error_test_on_squared_errors():
+    e_model, e_naive = np.array(E_MODEL, float), np.array(E_NAIVE, float)
+    for h in (1, 2):
+        assert metrics.diebold_mariano_loss(e_model ** 2, e_naive ** 2, h) == pytest.approx(
+            metrics.diebold_mariano(e_model, e_naive, h), rel=1e-12)
