@@ -174,3 +174,33 @@ def test_bad_date_bounds(start, end, message):
 def test_a_year_as_end_means_the_whole_year():
     assert str(data.load_prices("^GSPC", "sample", end="2017").index[-1].date()) == \
         "2017-12-29"
+
+
+@pytest.mark.parametrize("gap, refused", [(14, False), (15, True)])
+def test_a_gap_of_more_than_14_days_is_refused_and_14_is_not(write_csv, gap, refused):
+    first = pd.bdate_range("2020-01-01", periods=10)
+    days = [*first, *pd.bdate_range(first[-1] + pd.Timedelta(days=gap), periods=10)]
+    frame = pd.DataFrame({"Open": 1.0, "High": 1.0, "Low": 1.0, "Close": 1.0, "Volume": 1.0},
+                         index=pd.DatetimeIndex(days, name="Date"))
+    path = write_csv(frame)
+    if refused:
+        with pytest.raises(ForecastError, match=f"longer than 14 days.*\\({gap} days\\)"):
+            data.load_prices("MINE", "csv", csv=path)
+    else:
+        assert len(data.load_prices("MINE", "csv", csv=path)) == 20
+
+
+@pytest.mark.parametrize("day, ok", [("2199-12-31", True), ("2200-01-01", False),
+                                     ("1800-01-01", True), ("1799-12-31", False)])
+def test_dates_from_1800_to_2199_are_read_and_others_refused(write_csv, day, ok):
+    if ok:
+        assert data.parse_day(day, "end") == pd.Timestamp(day)
+    else:
+        with pytest.raises(ForecastError, match=f"end '{day}' is not a date"):
+            data.parse_day(day, "end")
+    text = f"Date,Open,High,Low,Close,Volume\n{day},1,1,1,1,1\n"
+    if ok:
+        assert data.read_csv(write_csv(text)).index[0] == pd.Timestamp(day)
+    else:
+        with pytest.raises(ForecastError, match=f"cannot read the date '{day}'"):
+            data.read_csv(write_csv(text))

@@ -180,3 +180,11 @@ def test_diebold_mariano_on_losses_is_the_squared_error_test_on_squared_errors()
     for h in (1, 2):
         assert metrics.diebold_mariano_loss(e_model ** 2, e_naive ** 2, h) == pytest.approx(
             metrics.diebold_mariano(e_model, e_naive, h), rel=1e-12)
+
+
+def test_mape_divides_by_what_happened_not_by_the_forecast():
+    # a forecast of 200 for an actual 100 is 100% off; 50 for 100 is 50% off (in the
+    # forecast's terms the two would swap: 50% and 100%)
+    over, under = metrics.mape([100], [200]), metrics.mape([100], [50])
+    assert over == pytest.approx(2 * under)
+    assert over in (pytest.approx(1.0), pytest.approx(100.0))  # a fraction or percent

@@ -172,3 +172,41 @@ def test_metrics_json_recomputed_from_predictions_csv_and_prices(tiny_experiment
     e_naive = naive.y_pred.loc[g.date].to_numpy() - g.y_true
     assert (fold["dm_stat"], fold["dm_pvalue"]) == approx(
         metrics.diebold_mariano(g.y_pred - g.y_true, e_naive))
+
+
+def test_a_predicted_return_of_exactly_zero_stays_flat():
+    # no predicted move is no reason to trade, long only or long/short
+    for long_short in (False, True):
+        assert trading.positions([100, 100], [100, 101], long_short=long_short)[0] == 0
+        sim = trading.simulate([100, 100], [100, 99], [101, 99], long_short=long_short)
+        assert sim.position.iloc[0] == 0
+    # a predicted move of exactly the threshold is inside it (0.5 is exact in binary)
+    assert trading.positions([2], [3], threshold=0.5)[0] == 0
+    assert trading.positions([2], [1], threshold=0.5, long_short=True)[0] == 0
+
+
+def test_exposure_counts_short_days_as_in_the_market():
+    # long, short, short, long: in the market every day, whatever the side
+    s = trading.statistics(trading.simulate(Y_LAST, Y_PRED, Y_TRUE, long_short=True))
+    assert s["exposure"] == 1.0
+    half = trading.statistics(trading.simulate(Y_LAST, [99, 111, 99, 99], Y_TRUE,
+                                               long_short=True))
+    assert half["exposure"] == 0.5  # short, long, flat, flat
+
+
+def test_trials_sharpe_variance_is_the_sample_variance():
+    days = pd.bdate_range("2020-01-01", periods=4)
+    preds = {1: Y_PRED, 2: [90, 120, 100, 100], 3: [101, 100, 100, 101]}
+    p = pd.concat([pd.DataFrame({"date": days, "model": "m", "seed": s, "y_true": Y_TRUE,
+                                 "y_pred": pred, "y_last": Y_LAST})
+                   for s, pred in preds.items()])
+    bt = trading.backtest(p, cost_bps=10)
+    daily = [metrics.sharpe(trading.simulate(Y_LAST, pred, Y_TRUE, cost_bps=10)["return"],
+                            days=1) for pred in preds.values()]
+    assert bt.settings["n_trials"] == 3
+    assert bt.settings["trials_sharpe_var"] == pytest.approx(np.var(daily, ddof=1))
+    n, sr = 4, bt.stats["m", 1]
+    r = trading.simulate(Y_LAST, Y_PRED, Y_TRUE, cost_bps=10)["return"]
+    skew, kurt = metrics.moments(r)
+    assert sr["deflated_sharpe"] == pytest.approx(metrics.deflated_sharpe(
+        metrics.sharpe(r, days=1), 3, n, skew, kurt, np.var(daily, ddof=1)))
