@@ -1,13 +1,22 @@
-"""Daily prices from one of three sources, normalised to one frame shape.
+"""Daily prices from one of three sources (or a user's DataFrame), normalised to one shape.
 
-The frame: a naive, sorted, unique daily ``DatetimeIndex`` named ``date`` and float columns
-``open high low close volume``; ``close`` is the adjusted close. Sources:
+The frame: a naive, sorted, unique daily ``DatetimeIndex`` named ``date`` and float columns,
+always ``close`` (the adjusted close when the source has one) and, only when the source has
+them, ``open``, ``high``, ``low`` and ``volume``, in that order (:data:`COLUMNS`). A
+close-only file gives a frame of ``close`` alone: indicators that need other columns are
+refused by :mod:`forecast.indicators`, so the columns must say what the source really holds.
+Sources:
 
 - ``sample``: real S&P 500 and NASDAQ daily prices 1999-2018 shipped by the ``arch`` package;
   offline, the default.
 - ``yahoo``: yfinance, adjusted prices, cached on disk under ``data/cache/yahoo``.
-- ``csv``: a file with a Date column and Open/High/Low/Close/Volume in any case; ``Adj Close``
-  is used for the close when present; other columns are ignored.
+- ``csv``: a file with a Date column and a Close or Adj Close column, optionally
+  Open/High/Low/Volume, in any case; ``Adj Close`` is used for the close when present; other
+  columns are ignored. Columns separated by ``,``, ``;`` or tabs (detected from the header);
+  with ``;`` or tabs, decimal commas (``1.234,56``) are read as such. Dates are YYYY-MM-DD
+  unless ``date_format`` (strftime codes, e.g. ``%d/%m/%Y``) names the format of the whole
+  file: dates are never guessed row by row.
+- a pandas DataFrame of the user's (:func:`from_frame`): the same validation as a CSV.
 
 Bad input is refused with a :class:`ForecastError` naming the problem and the fix; the few
 harmless defects are repaired and listed (README, "Bad input"). :func:`load_prices` records
@@ -27,7 +36,7 @@ import re
 import sys
 import time
 import warnings
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +45,8 @@ import pandas as pd
 from forecast.errors import ForecastError, did_you_mean
 from forecast.files import write_atomic
 
-COLUMNS = ["open", "high", "low", "close", "volume"]
+COLUMNS = ["open", "high", "low", "close", "volume"]  # the order of whichever are present
+PRICES = ("open", "high", "low", "close")
 SOURCES = ("sample", "yahoo", "csv")
 SAMPLE = {"^GSPC": "sp500", "SP500": "sp500", "^IXIC": "nasdaq", "NASDAQ": "nasdaq"}
 CACHE_DIR = Path(os.environ.get("FORECAST_CACHE", "data/cache"))
@@ -46,6 +56,7 @@ _TICKER = re.compile(r"^[A-Za-z0-9^][A-Za-z0-9^.=\-_]{0,19}$")
 # a UTC offset after a time of day ("... 00:00:00-05:00", "...T10:00Z"): dropped so that a
 # date stays the exchange's date; converting to UTC would move Asian trading days back one
 _OFFSET = re.compile(r"(\d:\d\d(?::\d\d(?:\.\d*)?)?)\s*(?:Z|UTC|GMT|[+-]\d\d:?\d\d)$")
+_DAY = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")  # 2018, 2018-03, 2018-03-31
 _FIRST_DAY, _LAST_DAY = pd.Timestamp("1800-01-01"), pd.Timestamp("2200-01-01")
 # yfinance logs some failures (to stderr, lacking a handler) besides raising: errors are ours
 # to report, in one line
@@ -53,28 +64,34 @@ logging.getLogger("yfinance").addHandler(logging.NullHandler())
 
 
 def load_prices(ticker="^GSPC", source="sample", *, csv=None, start=None, end=None,
-                cache_dir=None, log=None) -> pd.DataFrame:
+                date_format=None, prices=None, cache_dir=None, log=None) -> pd.DataFrame:
     """Prices of ``ticker`` from ``source``, cut to ``[start, end]``, validated.
 
-    ``attrs["repairs"]`` lists what was repaired (each also logged as a note);
-    ``attrs["cache"]`` is ``None``, or for Yahoo prices read from the cache a dict
+    ``date_format`` (strftime codes) reads the CSV's dates and ``start``/``end``; without
+    it they are YYYY-MM-DD. ``prices``, a user's DataFrame, replaces the source (see
+    :func:`from_frame`). ``attrs["repairs"]`` lists what was repaired (each also logged as a
+    note); ``attrs["cache"]`` is ``None``, or for Yahoo prices read from the cache a dict
     ``file, saved, age_hours, refresh_failed`` (the download error when the network failed).
     """
     log = log or (lambda msg: print(msg, file=sys.stderr))
-    first, last = parse_day(start, "start"), parse_day(end, "end")
+    first = parse_day(start, "start", date_format=date_format)
+    last = parse_day(end, "end", date_format=date_format, last=True)
     if first is not None and last is not None and first > last:
         raise ForecastError(f"start {start} is after end {end}: swap them")
     cache = None
-    if source == "sample":
+    if prices is not None:
+        prices = from_frame(prices, f"the prices given for {ticker}", date_format=date_format)
+    elif source == "sample":
         prices = _sample(ticker)
     elif source == "yahoo":
-        prices, cache = _yahoo(ticker, start, end, Path(cache_dir or CACHE_DIR), log)
+        prices, cache = _yahoo(ticker, _iso(first), _iso(last), Path(cache_dir or CACHE_DIR),
+                               log)
     elif source == "csv":
-        prices = read_csv(csv)
+        prices = read_csv(csv, date_format=date_format)
     else:
         raise ForecastError(f'unknown source "{source}".' + did_you_mean(source, SOURCES))
     repairs = list(prices.attrs.get("repairs", []))
-    prices = _cut(prices, start, end, first, last)
+    prices = prices.loc[first:last]
     if prices.empty:
         raise ForecastError(f"no prices for {ticker} between {start or 'the start'} and "
                             f"{end or 'the end'}: widen --start/--end")
@@ -85,27 +102,62 @@ def load_prices(ticker="^GSPC", source="sample", *, csv=None, start=None, end=No
     return prices
 
 
-def parse_day(value, name="date"):
-    """``value`` (a string or date) as a naive Timestamp, ``None`` for ``None``."""
+def parse_day(value, name="date", *, date_format=None, last=False):
+    """``value`` as a naive Timestamp, ``None`` for ``None``.
+
+    Text is YYYY-MM-DD, or a year or month alone (``2018``, ``2018-03``: its first day, or
+    with ``last`` its last day), or in ``date_format``. Nothing is guessed: ``02/03/2005``
+    without a date format is refused, not read as 3 February or 2 March.
+    """
     if value is None:
         return None
-    try:
+    day = None
+    if isinstance(value, (pd.Timestamp, datetime, date)):
         day = pd.Timestamp(value)
-    except (ValueError, TypeError, OverflowError):
-        day = pd.NaT
-    if day is pd.NaT or not _FIRST_DAY <= day.tz_localize(None) < _LAST_DAY:
-        raise ForecastError(f"{name} {value!r} is not a date: use YYYY-MM-DD")
-    return day.tz_localize(None)
+    elif isinstance(value, str):
+        text = value.strip()
+        if date_format:
+            day = pd.to_datetime(text, format=date_format, errors="coerce")
+        match = _DAY.match(text)
+        if (day is None or day is pd.NaT) and match:
+            year, month, mday = match.groups()
+            try:
+                day = pd.Timestamp(int(year), int(month or 1), int(mday or 1))
+            except ValueError:
+                day = pd.NaT
+            if last and mday is None and day is not pd.NaT:
+                period = "Y" if month is None else "M"
+                day = day.to_period(period).end_time.normalize()
+    if day is None or day is pd.NaT or not _FIRST_DAY <= day.tz_localize(None) < _LAST_DAY:
+        fmt = f" or {date_format}" if date_format else " (or set the date format: " \
+            "--date-format / data.date_format, e.g. %d/%m/%Y)"
+        raise ForecastError(f"{name} {value!r} is not a date: use YYYY-MM-DD{fmt}")
+    return day.tz_localize(None).normalize()
 
 
-def _cut(prices, start, end, first, last):
-    if first is None and last is None:
-        return prices
-    try:  # strings keep pandas' meaning: --end 2018 is the whole of 2018
-        return prices.loc[start if isinstance(start, str) else first:
-                          end if isinstance(end, str) else last]
-    except (KeyError, TypeError, ValueError):  # e.g. a date with a UTC offset
-        return prices.loc[first:last]
+def _iso(day):
+    return None if day is None else day.strftime("%Y-%m-%d")
+
+
+def day_text(value, name="date", *, date_format=None, last=False):
+    """``value`` (see :func:`parse_day`) as YYYY-MM-DD, ``None`` for ``None``: the form
+    experiment files and run records keep."""
+    return _iso(parse_day(value, name, date_format=date_format, last=last))
+
+
+def check_date_format(date_format, name="data.date_format"):
+    """Refuse a date format that cannot name a day: no strftime codes, or no year/month/day."""
+    if date_format is None:
+        return None
+    probe = date(2001, 2, 3)
+    try:
+        back = datetime.strptime(probe.strftime(date_format), date_format).date()
+    except (ValueError, TypeError):
+        back = None
+    if back != probe:
+        raise ForecastError(f"{name} {date_format!r} does not name a year, month and day in "
+                            "strftime codes: write it like %d/%m/%Y or %m/%d/%Y")
+    return date_format
 
 
 def check_ticker(ticker: str) -> str:
@@ -116,16 +168,47 @@ def check_ticker(ticker: str) -> str:
     return ticker
 
 
+def csv_ticker(path) -> str:
+    """The ticker a price file stands for when none is given: its name without the
+    extension, reduced to the characters a ticker may hold (``my prices.csv`` -> my_prices)."""
+    stem = re.sub(r"[^A-Za-z0-9^.=\-_]+", "_", Path(str(path)).stem)
+    stem = re.sub(r"^[^A-Za-z0-9^]+", "", stem)[:20].rstrip("_.-=")
+    return stem or "CSV"
+
+
 def fingerprint(prices: pd.DataFrame) -> str:
     """sha256 of the price frame's dates and values: two runs on the same data agree."""
     h = hashlib.sha256()
     h.update(prices.index.astype("datetime64[ns]").asi8.tobytes())
-    h.update(np.ascontiguousarray(prices[COLUMNS].to_numpy("float64")).tobytes())
+    columns = [c for c in COLUMNS if c in prices.columns]
+    if columns != COLUMNS:  # a frame of all five hashes as it always has
+        h.update(",".join(columns).encode())
+    h.update(np.ascontiguousarray(prices[columns].to_numpy("float64")).tobytes())
     return h.hexdigest()
 
 
+def from_frame(frame: pd.DataFrame, what="prices", *, date_format=None) -> pd.DataFrame:
+    """A user's DataFrame of prices -> the standard frame, validated and repaired as a CSV is.
+
+    The index holds the dates (dates, timestamps, or text in YYYY-MM-DD or ``date_format``),
+    or a ``date`` column does; columns as in a CSV (``close`` or ``adj close`` in any case,
+    optionally open/high/low/volume). The repairs are in ``attrs["repairs"]``.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ForecastError(f"{what} must be a pandas DataFrame with a date index and a close "
+                            f"column, got {type(frame).__name__}")
+    date_col = _date_column(frame.columns)
+    if date_col is not None and not isinstance(frame.index, pd.DatetimeIndex):
+        frame = frame.set_index(date_col)
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        index = frame.index.to_series().astype("object")
+        dates = _parse_dates(index.where(index.notna(), ""), what, date_format, first_line=0)
+        frame = frame.set_axis(dates, axis=0)
+    return normalise(frame, what)
+
+
 def normalise(frame: pd.DataFrame, what: str) -> pd.DataFrame:
-    """Any OHLCV frame with a date index -> the standard shape, or a ForecastError."""
+    """Any frame of prices with a date index -> the standard shape, or a ForecastError."""
     return check_prices(standard(frame, what), what)
 
 
@@ -138,14 +221,13 @@ def standard(frame: pd.DataFrame, what: str) -> pd.DataFrame:
         if base in (*COLUMNS, "adj close") and (base in cols or base != key):
             raise ForecastError(f"{what} has more than one {base} column: keep one")
         cols[key] = c
-    missing = [c for c in COLUMNS if c not in cols]
-    if missing:
-        raise ForecastError(f"{what} has no {', '.join(missing)} column(s): need "
-                            "Open, High, Low, Close, Volume (any case)")
     if "adj close" in cols:
         cols["close"] = cols["adj close"]
+    if "close" not in cols:
+        raise ForecastError(f"{what} has no close column: name one Close or Adj Close (any "
+                            "case); Open, High, Low, Volume are optional")
     out = pd.DataFrame({c: pd.to_numeric(frame[cols[c]], errors="coerce").astype("float64")
-                        for c in COLUMNS})
+                        for c in COLUMNS if c in cols})
     index = pd.DatetimeIndex(frame.index)
     if index.tz is not None:  # yahoo: exchange time zone; we want the trading date
         index = index.tz_localize(None)
@@ -163,7 +245,13 @@ def check_prices(prices: pd.DataFrame, what: str) -> pd.DataFrame:
     if prices.index.hasnans:
         raise ForecastError(f"{what} has dates that cannot be read")
     repairs = []
-    ohlc = COLUMNS[:4]
+    absent = [c for c in COLUMNS if c != "close" and c not in prices.columns]
+    if absent == ["volume"]:
+        repairs.append("no volume column: volume indicators are unavailable")
+    elif absent:
+        repairs.append(f"no {', '.join(absent[:-1])} or {absent[-1]} column: indicators "
+                       "that need them are unavailable")
+    ohlc = [c for c in PRICES if c in prices.columns]
     blank = prices[ohlc].isna().all(axis=1)
     if blank.any():  # a day listed without a single price (Yahoo does this): as if absent
         repairs.append(f"dropped {int(blank.sum())} row(s) without any price, first "
@@ -194,16 +282,17 @@ def check_prices(prices: pd.DataFrame, what: str) -> pd.DataFrame:
         first = prices.index[(values <= 0).any(axis=1).argmax()]
         raise ForecastError(f"{what} has prices <= 0, first on {first.date()}: prices must "
                             "be positive")
-    volume = prices["volume"].to_numpy("float64")
-    if (volume < 0).any() or np.isinf(volume).any():
-        first = prices.index[((volume < 0) | np.isinf(volume)).argmax()]
-        raise ForecastError(f"{what} has a negative or infinite volume on {first.date()}: "
-                            "volume must be 0 or more")
-    gone = np.isnan(volume)
-    if gone.any():  # volume feeds only volume indicators; indexes often have none
-        repairs.append(f"set {int(gone.sum())} missing volume(s) to 0, first "
-                       f"{prices.index[gone.argmax()].date()}")
-        prices["volume"] = prices["volume"].fillna(0.0)
+    if "volume" in prices.columns:
+        volume = prices["volume"].to_numpy("float64")
+        if (volume < 0).any() or np.isinf(volume).any():
+            first = prices.index[((volume < 0) | np.isinf(volume)).argmax()]
+            raise ForecastError(f"{what} has a negative or infinite volume on {first.date()}: "
+                                "volume must be 0 or more")
+        gone = np.isnan(volume)
+        if gone.any():  # volume feeds only volume indicators; indexes often have none
+            repairs.append(f"set {int(gone.sum())} missing volume(s) to 0, first "
+                           f"{prices.index[gone.argmax()].date()}")
+            prices["volume"] = prices["volume"].fillna(0.0)
     prices.attrs = {"repairs": repairs}
     return prices
 
@@ -220,52 +309,113 @@ def check_gaps(prices: pd.DataFrame, what: str, max_days: int = MAX_GAP_DAYS) ->
                             f"{after} to begin after it, or --end {before} to stop before it")
 
 
-def read_csv(path) -> pd.DataFrame:
-    """Read a user's price file (see the module docstring for the columns)."""
+_LAYOUT = ("save it with a header row and commas between columns and points in numbers "
+           "(1234.56), or semicolons between columns and commas in numbers (1234,56)")
+
+
+def read_csv(path, *, date_format=None) -> pd.DataFrame:
+    """Read a user's price file (see the module docstring for the columns and formats)."""
     if not path:
         raise ForecastError("the csv source needs a file: --csv PATH")
     path = Path(path)
     if not path.is_file():
         raise ForecastError(f"CSV file {path} does not exist")
+    check_date_format(date_format, "the date format")
+    sep = _separator(path)
     try:
         with warnings.catch_warnings():
             # a row longer than the header would be cut silently: refuse it instead
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(path, dtype=str, index_col=False, skipinitialspace=True,
-                                encoding_errors="replace")
+            frame = pd.read_csv(path, sep=sep, dtype=str, index_col=False,
+                                skipinitialspace=True, encoding_errors="replace")
     except (ValueError, TypeError, OverflowError, UnicodeError, OSError, _csv.Error,
             pd.errors.ParserWarning) as e:  # ParserError and EmptyDataError are ValueErrors
-        raise ForecastError(f"{path} is not a readable CSV file ({_first_line(e)}): save it "
-                            "as comma-separated text with a header row") from None
-    date_col = next((c for c in frame.columns if str(c).strip().lower() in ("date",
-                                                                            "datetime")), None)
+        raise ForecastError(f"{path} is not a readable CSV file ({_first_line(e)}): "
+                            f"{_LAYOUT}") from None
+    date_col = _date_column(frame.columns)
     if date_col is None:
-        hint = ("; separate the columns with commas" if len(frame.columns) == 1
-                and ";" in str(frame.columns[0]) else "")
         raise ForecastError(f"{path} has no Date column: the first row must name the columns, "
-                            f"e.g. Date,Open,High,Low,Close,Volume{hint}")
-    frame.index = _parse_dates(frame[date_col], path)
-    return normalise(frame.drop(columns=[date_col]), str(path))
+                            f"e.g. Date,Open,High,Low,Close,Volume; {_LAYOUT}")
+    empty = frame.isna().all(axis=1) | frame.apply(
+        lambda c: c.str.strip().eq("") | c.isna()).all(axis=1)
+    repairs = []
+    if empty.any():  # what spreadsheets write below the data: ",,,,,"
+        repairs.append(f"dropped {int(empty.sum())} row(s) with every cell empty, first on "
+                       f"line {int(empty.to_numpy().argmax()) + 2}")
+        frame = frame[~empty]
+    values = _decimal_commas(frame.drop(columns=[date_col]), path, sep)
+    values.index = _parse_dates(frame[date_col], path, date_format)
+    prices = normalise(values, str(path))
+    prices.attrs["repairs"] = repairs + prices.attrs["repairs"]
+    return prices
 
 
-def _parse_dates(values: pd.Series, path) -> pd.DatetimeIndex:
-    """Dates of a CSV column in one format (inferred from the first), time zones dropped."""
-    text = values.astype("object").where(values.notna(), "")
-    text = text.map(lambda s: _OFFSET.sub(r"\1", str(s).strip()))
+def _date_column(columns):
+    return next((c for c in columns if str(c).strip().lower() in ("date", "datetime")), None)
+
+
+def _separator(path) -> str:
+    """The separator the header row uses most: ``,``, ``;`` or a tab (``,`` when none)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "could not infer format": checked row by row
-            dates = pd.to_datetime(text, errors="coerce")
-        if dates.dt.tz is not None:
-            dates = dates.dt.tz_localize(None)
-    except (ValueError, TypeError, OverflowError) as e:
-        raise ForecastError(f"{path}: cannot read the dates ({_first_line(e)}): use "
-                            "YYYY-MM-DD") from None
+        with open(path, encoding="utf-8-sig", errors="replace") as f:
+            header = f.readline()
+    except OSError:
+        return ","
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    sep = max(counts, key=counts.get)
+    return sep if counts[sep] else ","
+
+
+_COMMA_NUMBER = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+
+
+def _decimal_commas(values: pd.DataFrame, path, sep) -> pd.DataFrame:
+    """The price columns' text with decimal points: a ``;``- or tab-separated file has
+    decimal commas (``1.234,56``) when any of its numbers has one."""
+    numeric = [c for c in values.columns if str(c).strip().lower().replace("_", " ")
+               in (*COLUMNS, "adj close")]
+    text = values[numeric].apply(lambda c: c.str.strip())
+    comma = text.apply(lambda c: c.str.contains(",", regex=False)).fillna(False).astype(bool)
+    if not comma.any().any():
+        return values  # decimal points (or whole numbers): read as they are
+    if sep == ",":  # a quoted "1229,23" or "1,234.5"
+        row, col = np.argwhere(comma.to_numpy())[0]
+        raise ForecastError(f"{path}: the number {text.iat[row, col]!r} on line {row + 2} "
+                            f"has a comma: {_LAYOUT}")
+    ok = text.isna() | text.eq("") | text.apply(lambda c: c.str.match(_COMMA_NUMBER))
+    bad = ~ok.fillna(False).astype(bool)
+    if bad.any().any():
+        row, col = np.argwhere(bad.to_numpy())[0]
+        raise ForecastError(f"{path}: the number {text.iat[row, col]!r} on line {row + 2} "
+                            "is not written like the others, which have decimal commas "
+                            "(1234,56 or 1.234,56): use one way for the whole file")
+    return text.apply(lambda c: c.str.replace(".", "", regex=False)
+                      .str.replace(",", ".", regex=False))
+
+
+def _parse_dates(values: pd.Series, where, date_format=None, *, first_line=2):
+    """Dates of a column, all in ``date_format`` or all YYYY-MM-DD (times and UTC offsets
+    dropped); the first that is not is refused, naming its line (row + ``first_line``)."""
+    text = values.astype("object").where(values.notna(), "")
+    text = text.map(lambda s: str(s).strip())
+    if not date_format:
+        text = text.map(lambda s: _OFFSET.sub(r"\1", s))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dates = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce")
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_localize(None)
     bad = dates.isna() | (dates < _FIRST_DAY) | (dates >= _LAST_DAY)
     if bad.any():
         row = int(bad.to_numpy().argmax())
-        raise ForecastError(f"{path}: cannot read the date {values.iloc[row]!r} on line "
-                            f"{row + 2}: use YYYY-MM-DD, one format for the whole file")
+        where_row = f" on line {row + first_line}" if first_line else ""
+        if date_format:
+            fix = f"the date format is {date_format}: fix the date or the format"
+        else:
+            fix = ("use YYYY-MM-DD, or name the file's date format with --date-format or "
+                   "data.date_format (e.g. %d/%m/%Y); one format for the whole file")
+        raise ForecastError(f"{where}: cannot read the date {values.iloc[row]!r}{where_row}: "
+                            f"{fix}")
     return pd.DatetimeIndex(dates)
 
 
@@ -312,7 +462,8 @@ def _yahoo(ticker, start, end, cache_dir, log):
 
 def download(ticker, start=None, end=None, *, retries=4, backoff=1.0) -> pd.DataFrame:
     """One symbol from Yahoo via yfinance; rate limits and network errors are retried with
-    exponential backoff and jitter, then end in a ForecastError."""
+    exponential backoff and jitter, then end in a ForecastError. A host name that does not
+    resolve ends it at once: retrying cannot help."""
     import yfinance as yf
     from yfinance.exceptions import YFException, YFRateLimitError
 
@@ -331,6 +482,10 @@ def download(ticker, start=None, end=None, *, retries=4, backoff=1.0) -> pd.Data
                 raise ForecastError(f"cannot read Yahoo's answer for {ticker!r} "
                                     f"({type(e).__name__}: {_first_line(e)}): try again "
                                     "later, update yfinance, or use --source csv") from e
+            if _is_dns_error(e):  # no network or no name server: waiting will not help
+                raise ForecastError(f"cannot reach Yahoo for {ticker}: its address does not "
+                                    f"resolve ({_first_line(e)}): check the network, or use "
+                                    "--source sample or --source csv") from None
             last = e
         else:
             if frame is None or "Close" not in frame or frame["Close"].isna().all():
@@ -363,6 +518,16 @@ def _is_network_error(e):
     names = {c.__name__ for c in type(e).__mro__}
     return bool(names & {"ConnectionError", "Timeout", "HTTPError", "RequestException",
                          "CurlError", "RequestsError", "TimeoutError", "OSError"})
+
+
+_DNS = re.compile(r"resolve host|name resolution|name or service not known|nodename nor "
+                  r"servname|getaddrinfo|no address associated", re.I)
+
+
+def _is_dns_error(e):
+    """A host name that does not resolve (curl's error 6, socket.gaierror)."""
+    names = {c.__name__ for c in type(e).__mro__}
+    return "gaierror" in names or bool(_DNS.search(str(e)))
 
 
 def _first_line(e):
@@ -410,6 +575,6 @@ def _read_cache(path, what):
     try:
         frame = pd.read_csv(path, index_col="date")
         frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index, format="%Y-%m-%d"))
-        return check_prices(frame[COLUMNS].astype("float64"), what)
+        return check_prices(frame[[c for c in COLUMNS if c in frame]].astype("float64"), what)
     except Exception:  # any damage: ignore the file, the next download overwrites it
         return None

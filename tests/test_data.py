@@ -125,14 +125,13 @@ def test_dates_keep_the_exchange_day_whatever_the_time_zone(write_csv):
 
 @pytest.mark.parametrize("text, message", [
     ("Date,Open,High,Low,Close,Volume\n", "holds no rows"),
-    ("Date;Open;High;Low;Close;Volume\n2020-01-02;1;1;1;1;1\n", "separate the columns with "
-                                                                 "commas"),
     ("Date,Close,Open,High,Low,Close,Volume\n2020-01-02,1,1,1,1,1,1\n", "more than one close"),
     (CSV.replace("11.8,11.3,150,0", "11.8,11.3,150,0,7"), "not a readable CSV file"),
     (CSV.replace("11.5,11.0", "11.5,1e999"), "infinite"),
     (CSV.replace("11.5,11.0", "11.5,nan"), "missing"),
     (CSV.replace(",200,", ",-5,"), "negative or infinite volume"),
     (CSV.replace("2020-01-03", "01/03/2020"), "one format for the whole file"),
+    (CSV.replace("2020-01-03", "01/03/2020"), "--date-format"),
     (CSV.replace("2020-01-03", "1600-01-03"), "cannot read the date '1600-01-03' on line 3"),
     ("Date,Open,High,Low,Close,Volume\n2020-01-02 09:30,1,1,1,1,1\n2020-01-02 16:00,1,1,1,1,1\n",
      "duplicate date(s), first 2020-01-02: keep one row per day"),
@@ -204,3 +203,180 @@ def test_dates_from_1800_to_2199_are_read_and_others_refused(write_csv, day, ok)
     else:
         with pytest.raises(ForecastError, match=f"cannot read the date '{day}'"):
             data.read_csv(write_csv(text))
+
+
+# --- the price files people have: each variant reads to the clean file's prices ----------
+
+def clean_frame(sp500):
+    """The bundled S&P 500 as a user's file has it: Date, Open, High, Low, Close, Volume."""
+    frame = sp500.rename(columns=str.title)
+    frame.index.name = "Date"
+    return frame
+
+
+def same_prices(got, want, columns=None):
+    columns = columns or list(want.columns)
+    assert list(got.columns) == columns
+    pd.testing.assert_frame_equal(got, want[columns], check_freq=False)
+
+
+def test_the_clean_file_reads_to_the_bundled_prices(write_csv, sp500):
+    prices = data.read_csv(write_csv(clean_frame(sp500)))
+    same_prices(prices, sp500)
+    assert prices.attrs["repairs"] == []
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolons_or_tabs_with_decimal_commas(write_csv, sp500, sep):
+    path = write_csv(clean_frame(sp500).to_csv(sep=sep, decimal=","))
+    assert "1229,22998" in path.read_text()  # the file really has decimal commas
+    same_prices(data.read_csv(path), sp500)
+
+
+def test_semicolons_with_decimal_points(write_csv, sp500):
+    same_prices(data.read_csv(write_csv(clean_frame(sp500).to_csv(sep=";"))), sp500)
+
+
+def test_decimal_commas_with_thousands_points(write_csv, sp500):
+    def german(v):  # 1229.23 -> 1.229,23, as a spreadsheet formats it
+        return f"{v:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    frame = clean_frame(sp500).iloc[:300].round(2)
+    text = frame.to_csv(sep=";", float_format="%.2f")
+    lines = [text.splitlines()[0]] + [
+        ";".join([day, *(german(float(v)) for v in rest)])
+        for day, *rest in (line.split(";") for line in text.splitlines()[1:])]
+    path = write_csv("\n".join(lines) + "\n")
+    assert "1.229,23" in path.read_text()
+    same_prices(data.read_csv(path), frame.rename(columns=str.lower).rename_axis("date"))
+
+
+def test_decimal_commas_between_commas_name_both_fixes(write_csv, sp500):
+    path = write_csv(clean_frame(sp500).iloc[:5].to_csv(decimal=","))  # quoted "1229,23"
+    with pytest.raises(ForecastError) as info:
+        data.read_csv(path)
+    message = str(info.value)
+    assert "commas between columns" in message and "semicolons" in message
+    assert len(message.splitlines()) == 1
+
+
+def test_a_number_written_two_ways_is_refused_by_line(write_csv):
+    text = "Date;Close\n2020-01-02;10,5\n2020-01-03;11.25\n"
+    with pytest.raises(ForecastError, match=r"'11.25' on line 3 .*decimal commas"):
+        data.read_csv(write_csv(text))
+
+
+def test_a_date_format_reads_the_whole_file(write_csv, sp500):
+    frame = clean_frame(sp500)
+    path = write_csv(frame.to_csv(date_format="%d/%m/%Y"))
+    assert "13/01/1999" in path.read_text()
+    same_prices(data.read_csv(path, date_format="%d/%m/%Y"), sp500)
+    with pytest.raises(ForecastError, match=r"'04/01/1999' on line 2: use YYYY-MM-DD, or "
+                       r"name the file's date format with --date-format"):
+        data.read_csv(path)  # never guessed: 04/01/1999 could be 1 April
+    with pytest.raises(ForecastError, match=r"'13/01/1999' on line 9: the date format is "
+                       r"%m/%d/%Y"):
+        data.read_csv(path, date_format="%m/%d/%Y")
+
+
+@pytest.mark.parametrize("fmt", ["dd/mm/yyyy", "%d/%m", "%Y"])
+def test_a_date_format_must_name_the_day(write_csv, fmt):
+    with pytest.raises(ForecastError, match="does not name a year, month and day"):
+        data.read_csv(write_csv(CSV), date_format=fmt)
+
+
+def test_rows_with_every_cell_empty_are_dropped_and_reported(write_csv, sp500):
+    frame = clean_frame(sp500)
+    path = write_csv(frame.to_csv() + ",,,,,\n,,,,,\n")  # what Excel leaves below the data
+    prices = data.read_csv(path)
+    same_prices(prices, sp500)
+    assert prices.attrs["repairs"] == ["dropped 2 row(s) with every cell empty, first on "
+                                       f"line {len(sp500) + 2}"]
+    said = []
+    data.load_prices("MINE", "csv", csv=path, log=said.append)
+    assert said == [f"note: MINE: {prices.attrs['repairs'][0]}"]
+
+
+def test_no_volume_column(write_csv, sp500):
+    prices = data.read_csv(write_csv(clean_frame(sp500).drop(columns="Volume")))
+    same_prices(prices, sp500, ["open", "high", "low", "close"])
+    assert prices.attrs["repairs"] == ["no volume column: volume indicators are unavailable"]
+
+
+@pytest.mark.parametrize("name", ["Adj Close", "Close", "adj_close", "CLOSE"])
+def test_a_close_alone(write_csv, sp500, name):
+    frame = clean_frame(sp500)[["Close"]].rename(columns={"Close": name})
+    prices = data.read_csv(write_csv(frame))
+    same_prices(prices, sp500, ["close"])
+    assert prices.attrs["repairs"] == ["no open, high, low or volume column: indicators that "
+                                       "need them are unavailable"]
+
+
+def test_close_only_prices_have_their_own_fingerprint(sp500):
+    close = sp500[["close"]]
+    assert data.fingerprint(close) != data.fingerprint(sp500)
+    assert data.fingerprint(close) == data.fingerprint(close.copy())
+
+
+def test_a_users_dataframe_is_validated_like_a_csv(sp500):
+    frame = sp500.rename(columns={"close": "Adj Close", "open": "OPEN"})
+    frame = frame.iloc[::-1]  # newest first
+    frame.index = frame.index.strftime("%Y-%m-%d")  # dates as text
+    prices = data.from_frame(frame)
+    same_prices(prices, sp500)
+    assert prices.attrs["repairs"] == [f"sorted the rows by date ({len(sp500) - 1} of "
+                                       f"{len(sp500)} were out of order)"]
+    with_column = sp500[["close"]].reset_index().rename(columns={"date": "Date"})
+    same_prices(data.from_frame(with_column), sp500, ["close"])
+    loaded = data.load_prices("MINE", prices=sp500[["close"]], start="2010", end="2010",
+                              log=lambda msg: None)
+    assert (str(loaded.index[0].date()), str(loaded.index[-1].date())) == ("2010-01-04",
+                                                                           "2010-12-31")
+    with pytest.raises(ForecastError, match="has no close column"):
+        data.from_frame(sp500[["open"]])
+    with pytest.raises(ForecastError, match="must be a pandas DataFrame"):
+        data.from_frame([1, 2, 3])
+
+
+# --- dates given as settings or flags --------------------------------------------------------
+
+@pytest.mark.parametrize("value, fmt, last, want", [
+    ("2005-03-02", None, False, "2005-03-02"),
+    ("2005", None, False, "2005-01-01"),
+    ("2005", None, True, "2005-12-31"),
+    ("2004-02", None, True, "2004-02-29"),
+    ("02/03/2005", "%d/%m/%Y", False, "2005-03-02"),
+    ("2005-03-02", "%d/%m/%Y", False, "2005-03-02"),  # YYYY-MM-DD is always understood
+])
+def test_days_are_read_strictly_and_written_normalised(value, fmt, last, want):
+    assert data.day_text(value, "start", date_format=fmt, last=last) == want
+
+
+@pytest.mark.parametrize("value", ["02/03/2005", "5.3.2005", "March 2005", "2005-3-2",
+                                   "2005-02-30"])
+def test_days_that_would_need_a_guess_are_refused(value):
+    with pytest.raises(ForecastError, match=f"start {value!r} is not a date: use YYYY-MM-DD "
+                       r"\(or set the date format"):
+        data.parse_day(value, "start")
+
+
+def test_csv_ticker_is_the_file_name():
+    assert data.csv_ticker("data/nasdaq.csv") == "nasdaq"
+    assert data.csv_ticker("my prices (2020).csv") == "my_prices_2020"
+    assert data.csv_ticker("../.hidden.csv") == "hidden"
+    assert data.csv_ticker("???.csv") == "CSV"
+    data.check_ticker(data.csv_ticker("x" * 40 + ".csv"))
+
+
+def test_a_name_that_does_not_resolve_is_not_retried(monkeypatch):
+    import yfinance as yf
+    calls = []
+
+    def history(self, **kw):
+        calls.append(1)
+        raise ConnectionError("Failed to perform, curl: (6) Could not resolve host: "
+                              "query2.finance.yahoo.com")
+    monkeypatch.setattr(yf.Ticker, "history", history)
+    with pytest.raises(ForecastError, match="cannot reach Yahoo for AAPL: its address does "
+                       "not resolve"):
+        data.download("AAPL", backoff=100)  # a retry would sleep 100 s
+    assert calls == [1]
