@@ -248,28 +248,21 @@ class Run:
 
 def load(run_dir, *, predictions=True) -> Run:
     """Read a run directory (``predictions=False`` skips predictions.csv and equity.csv)."""
-    path = Path(run_dir)
-    if predictions:
-        m, p = runs.load(path)
-    else:
-        try:
-            m, p = json.loads((path / "metrics.json").read_text(encoding="utf-8")), None
-        except FileNotFoundError:
-            raise ForecastError(f"{path} is not a run directory: metrics.json is "
-                                "missing") from None
-        except (ValueError, OSError) as e:
-            raise ForecastError(f"{path} holds a damaged run: {e}") from None
-    equity = None
-    if predictions and (path / "equity.csv").is_file():
-        equity = pd.read_csv(path / "equity.csv", parse_dates=["date"])
-    text, cfg = None, {}
-    if (path / "experiment.toml").is_file():
-        text = (path / "experiment.toml").read_text(encoding="utf-8")
-        try:
-            cfg = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
-            pass
-    return Run(path, m, p, equity, text, cfg)
+    return view(runs.load(run_dir, predictions=predictions))
+
+
+def view(result) -> Run:
+    """The report's view of a :class:`forecast.result.Result`."""
+    from forecast.config import to_toml
+    written = result.path / "experiment.toml" if result.path else None
+    text = (written.read_text(encoding="utf-8") if written and written.is_file()
+            else to_toml(result.experiment))
+    p = result.predictions if len(result.predictions) else None
+    try:
+        cfg = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        cfg = {}
+    return Run(result.path, result.metrics, p, result.equity, text, cfg)
 
 
 # --- sections of a run's report ----------------------------------------------------------

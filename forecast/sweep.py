@@ -209,6 +209,9 @@ def _init_worker(env: dict):
 
     from tqdm.auto import tqdm
     os.environ.update(env)  # before TensorFlow is imported in this process
+    if env.get("TF_CPP_MIN_LOG_LEVEL") != "0":  # unless TensorFlow's log is asked for
+        from forecast.cli import quiet_tensorflow
+        quiet_tensorflow()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     tqdm.set_lock(threading.RLock())  # not tqdm's semaphore, which a stopped worker leaks
 
@@ -436,7 +439,7 @@ def main(args) -> int:
 
 def _save(run, out) -> Path:
     """Write the run directory (in this process, whichever machine ran it)."""
-    run_dir = runs.save(run, out, render=False)
+    run_dir = runs.save(run, out)
     try:
         from forecast import report
         report.render(run_dir)

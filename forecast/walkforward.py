@@ -11,7 +11,6 @@ import resource
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,18 +20,9 @@ from forecast.config import Experiment
 from forecast.data import fingerprint, load_prices
 from forecast.errors import ForecastError
 from forecast.features import Features, build
+from forecast.result import DataInfo, Fold, ModelResult, Result
 from forecast.splits import WalkForward
 from forecast.windows import make_windows, rows_needed
-
-
-@dataclass
-class Run:
-    """A finished backtest: what :func:`forecast.runs.save` writes to a run directory."""
-    experiment: Experiment
-    predictions: pd.DataFrame  # date, fold, model, seed, y_true, y_pred
-    metrics: dict
-    prices: pd.DataFrame
-    equity: pd.DataFrame | None = None  # date, model, seed, equity, drawdown (trading)
 
 
 def splitter(exp: Experiment) -> WalkForward:
@@ -42,7 +32,7 @@ def splitter(exp: Experiment) -> WalkForward:
 
 
 def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
-                   checkpoint=None) -> Run:
+                   checkpoint=None) -> Result:
     """Run the backtest ``exp`` (on ``prices`` if given) and return its results.
 
     With a :class:`forecast.runs.Checkpoint`, every finished fold is saved to it and folds
@@ -96,25 +86,21 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
     bt = (trading.backtest(predictions, threshold=t.threshold, cost_bps=t.cost_bps,
                            long_short=t.long_short)
           if f.horizon == 1 else None)  # daily positions need one-day-ahead forecasts
-    result = {
-        "experiment": exp.name, "ticker": d.ticker, "source": d.source,
-        "data": {"start": str(prices.index[0].date()), "end": str(prices.index[-1].date()),
-                 "rows": len(prices), "sha256": data_sha,
-                 "warmup_rows": feats.dropped},
-        "repairs": list(prices.attrs.get("repairs", [])), "cache": prices.attrs.get("cache"),
-        "versions": versions(),
-        "device": models.device() if networks else "cpu",
-        "walkforward_seconds": walkforward_seconds,  # wall clock: networks train side by side
-        "lookback": f.lookback, "horizon": f.horizon, "target": f.target,
-        "refit": exp.training.refit, "seed": exp.seed, "seeds": list(seeds),
-        "features": list(feats.frame.columns), "folds": fold_rows,
-        "audit": {"indicators": feats.causality, "scaler": "fitted on each fold's training "
-                  "rows only", "early_stopping": "validation tail of the training samples"},
-        "models": summarise(predictions, records, names, horizon=f.horizon, backtest=bt)}
-    if bt is not None:
-        result["trading"] = trading.json_ready(bt.settings)
-        result["buy_and_hold"] = trading.json_ready(bt.buy_and_hold)
-    return Run(exp, predictions, result, prices, None if bt is None else bt.equity)
+    data = DataInfo(d.ticker, d.source, str(prices.index[0].date()),
+                    str(prices.index[-1].date()), len(prices), data_sha, feats.dropped,
+                    d.csv if d.source == "csv" else None,
+                    list(prices.attrs.get("repairs", [])), prices.attrs.get("cache"))
+    scores = summarise(predictions, records, names, horizon=f.horizon, backtest=bt)
+    return Result(
+        exp, predictions, data, {n: ModelResult.from_json(n, e) for n, e in scores.items()},
+        [Fold(**row) for row in fold_rows], list(feats.frame.columns),
+        {"indicators": feats.causality, "scaler": "fitted on each fold's training rows only",
+         "early_stopping": "validation tail of the training samples"},
+        walkforward_seconds,  # wall clock: networks train side by side
+        models.device() if networks else "cpu", versions(),
+        None if bt is None else trading.json_ready(bt.settings),
+        None if bt is None else trading.json_ready(bt.buy_and_hold),
+        None if bt is None else bt.equity, prices)
 
 
 def _run_fold(k, n_folds, runs, states, data, exp, bar) -> list[dict]:
