@@ -22,16 +22,22 @@ def mae(y_true, y_pred):
 
 
 def mape(y_true, y_pred):
-    """Mean absolute percentage error, in percent."""
+    """Mean absolute percentage error, as a fraction (0.0066 is 0.66%) like every share."""
     y_true = np.asarray(y_true, float)
-    return float(100 * np.mean(np.abs((np.asarray(y_pred, float) - y_true) / y_true)))
+    return float(np.mean(np.abs((np.asarray(y_pred, float) - y_true) / y_true)))
 
 
 def directional_accuracy(y_true, y_pred, y_last):
-    """Share of days whose predicted move (up or down from ``y_last``) had the right sign."""
+    """Share of days whose predicted move (up or down from ``y_last``) had the right sign.
+
+    NaN for a forecast that never predicts a move (naive persistence): it has no direction
+    to get right, and counting its "no move" against the rare flat day would give it ~0.
+    """
     y_last = np.asarray(y_last, float)
-    return float(np.mean(np.sign(np.asarray(y_pred, float) - y_last)
-                         == np.sign(np.asarray(y_true, float) - y_last)))
+    moved = np.sign(np.asarray(y_pred, float) - y_last)
+    if not moved.any():
+        return float("nan")
+    return float(np.mean(moved == np.sign(np.asarray(y_true, float) - y_last)))
 
 
 def theil_u(y_true, y_pred, y_last):

@@ -17,6 +17,15 @@ def test_errors_and_theil_u():
     assert metrics.directional_accuracy(y_true, y_pred, y_last) == pytest.approx(1 / 3)
 
 
+def test_shares_are_fractions_and_naive_has_no_direction():
+    # MAPE: |11-10|/10, 0, |13-11|/11 -> a fraction, like directional accuracy
+    assert metrics.mape([10, 12, 11], [11, 12, 13]) == pytest.approx((0.1 + 2 / 11) / 3)
+    # persistence predicts no move: no direction to get right (a flat day would count it
+    # right, so a number here would mean nothing)
+    assert np.isnan(metrics.directional_accuracy([10, 12, 12], [11, 12, 12], [11, 12, 12]))
+    assert np.isnan(metrics.summary([10, 12], [11, 12], [11, 12])["directional_accuracy"])
+
+
 def t4_cdf(x):
     """Student's t with 4 degrees of freedom, in closed form (no scipy)."""
     u = 1 + x * x / 4
@@ -120,6 +129,14 @@ def test_deflated_sharpe_falls_with_the_number_of_trials():
     assert dsr[0] == pytest.approx(stats.norm.cdf(0.1 * np.sqrt(499) / np.sqrt(1.005)))
 
 
+def test_mape_divides_by_what_happened_not_by_the_forecast():
+    # a forecast of 200 for an actual 100 is 100% off; 50 for 100 is 50% off (in the
+    # forecast's terms the two would swap: 50% and 100%)
+    over, under = metrics.mape([100], [200]), metrics.mape([100], [50])
+    assert over == pytest.approx(2 * under)
+    assert over == pytest.approx(1.0)  # a fraction, like every share in metrics.json
+
+
 # --- probability and variance forecasts (targets "direction" and "volatility") -----------
 
 UP = [1, 0, 1, 0]
@@ -180,11 +197,3 @@ def test_diebold_mariano_on_losses_is_the_squared_error_test_on_squared_errors()
     for h in (1, 2):
         assert metrics.diebold_mariano_loss(e_model ** 2, e_naive ** 2, h) == pytest.approx(
             metrics.diebold_mariano(e_model, e_naive, h), rel=1e-12)
-
-
-def test_mape_divides_by_what_happened_not_by_the_forecast():
-    # a forecast of 200 for an actual 100 is 100% off; 50 for 100 is 50% off (in the
-    # forecast's terms the two would swap: 50% and 100%)
-    over, under = metrics.mape([100], [200]), metrics.mape([100], [50])
-    assert over == pytest.approx(2 * under)
-    assert over in (pytest.approx(1.0), pytest.approx(100.0))  # a fraction or percent
