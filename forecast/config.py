@@ -15,7 +15,7 @@ from pathlib import Path
 
 import tomli_w
 
-from forecast.data import SOURCES, check_ticker, parse_day
+from forecast.data import SOURCES, check_date_format, check_ticker, csv_ticker, day_text
 from forecast.errors import ForecastError, did_you_mean
 
 TARGETS = ("return", "price")
@@ -25,12 +25,18 @@ REFITS = ("warm", "scratch")
 
 @dataclass(frozen=True)
 class DataSpec:
-    """Where prices come from: ``source`` is sample (bundled, offline), yahoo or csv."""
+    """Where prices come from: ``source`` is sample (bundled, offline), yahoo or csv.
+
+    ``start``/``end`` are kept as YYYY-MM-DD; ``date_format`` (strftime codes such as
+    ``%d/%m/%Y``) reads the CSV's dates and start/end given in that form. A CSV without a
+    ticker is named after its file.
+    """
     source: str = "sample"
     ticker: str = "^GSPC"
     csv: str | None = None
     start: str | None = None
     end: str | None = None
+    date_format: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +137,10 @@ def from_dict(raw: dict, where: str = "experiment") -> Experiment:
         raise ForecastError(f"{where}: expected a table of settings")
     top = {f.name for f in dataclasses.fields(Experiment)}
     _check_keys(raw, top, where)
+    _one_seed_setting(raw, where)
+    data = raw.get("data")
+    if isinstance(data, dict) and data.get("csv") and "ticker" not in data:
+        raw = {**raw, "data": {**data, "ticker": csv_ticker(data["csv"])}}
     kw = {}
     for key, value in raw.items():
         if key in _SECTIONS:
@@ -165,8 +175,11 @@ def replace(exp: Experiment, **changes) -> Experiment:
         top[section] = dataclasses.replace(getattr(exp, section), **{
             k: _coerce(cls, k, v, f"[{section}]") for k, v in values.items()})
     _check_keys(top, {f.name for f in dataclasses.fields(Experiment)}, "settings")
+    _one_seed_setting(top, "settings")
+    if "seed" in top:  # one seed given now replaces the seeds of the file
+        top["seeds"] = None
     top = {k: _models(v, "settings") if k == "models" else
-           v if k in _SECTIONS else _coerce(Experiment, k, v, "settings")
+           v if k in _SECTIONS or v is None else _coerce(Experiment, k, v, "settings")
            for k, v in top.items()}
     return validate(dataclasses.replace(exp, **top))
 
@@ -183,9 +196,14 @@ def validate(exp: Experiment) -> Experiment:
         raise ForecastError('data.source = "csv" needs data.csv = "path/to/prices.csv" '
                             "(or --csv PATH)")
     check_ticker(d.ticker)  # for every source: it names files and appears in reports
-    first, last = parse_day(d.start, "data.start"), parse_day(d.end, "data.end")
+    check_date_format(d.date_format)
+    first = day_text(d.start, "data.start", date_format=d.date_format)
+    last = day_text(d.end, "data.end", date_format=d.date_format, last=True)
     if first is not None and last is not None and first > last:
         raise ForecastError(f"data.start = {d.start} is after data.end = {d.end}: swap them")
+    # kept as YYYY-MM-DD: experiment.toml then says which days were meant
+    d = dataclasses.replace(d, start=first, end=last)
+    exp = dataclasses.replace(exp, data=d, seed=exp.seeds[0] if exp.seeds else exp.seed)
     for seed in (exp.seed, *(exp.seeds or ())):
         if not 0 <= seed < 2 ** 32:  # what numpy and Keras accept
             raise ForecastError(f"seed and seeds must be between 0 and {2 ** 32 - 1}, got "
@@ -212,6 +230,8 @@ def validate(exp: Experiment) -> Experiment:
         if name not in MODELS:
             raise ForecastError(f'unknown model "{name}".' + did_you_mean(name, MODELS))
         where = f"[models.{name}]"
+        for key in params:
+            _not_per_model(where, name, key, allowed_training)
         _check_keys(params, set(MODELS[name].defaults) | allowed_training, where)
         own = {k: _coerce(TrainingSpec, k, v, where) for k, v in params.items()
                if k in allowed_training}
@@ -219,14 +239,27 @@ def validate(exp: Experiment) -> Experiment:
         for key, value in params.items():
             if key in MODELS[name].defaults:
                 _check_param(where, key, value, MODELS[name].defaults[key])
-    from forecast.indicators import INDICATORS, check_specs
+    from forecast.indicators import SPEC_KEYS, check_specs, resolve
     check_specs(f.indicators)
     for spec in f.indicators:
         for key, value in spec.items():
-            if key != "name":
+            if key not in ("name", *SPEC_KEYS):
                 _check_param(f'indicator "{spec["name"]}"', key, value,
-                             INDICATORS[spec["name"]].defaults[key], positive=True)
+                             resolve(spec["name"]).defaults[key], positive=True)
     return exp
+
+
+def _not_per_model(where, name, key, training_keys):
+    """Refuse a training key in a model's table that would change nothing there."""
+    from forecast.models import BASELINES, MODELS
+    if key in MODELS[name].defaults or key not in training_keys | {"refit"}:
+        return
+    if key in ("validation_fraction", "refit"):  # the walk-forward splits each fold once
+        raise ForecastError(f"{where}: {key} applies to every model of a run, not to one: "
+                            "put it in [training]")
+    if name in BASELINES:
+        raise ForecastError(f"{where}: {name} trains no network, so {key} changes nothing "
+                            "there: remove it (the networks' setting goes in [training])")
 
 
 def _check_training(t: TrainingSpec, prefix: str):
@@ -276,9 +309,11 @@ def _check_param(where, key, value, default, *, positive=False):
 
 def to_toml(exp: Experiment) -> str:
     """The experiment as TOML that :func:`load_experiment` reads back to the same value."""
-    out = {"name": exp.name, "seed": exp.seed}
+    out = {"name": exp.name}
     if exp.seeds:
         out["seeds"] = list(exp.seeds)
+    else:
+        out["seed"] = exp.seed
     for key in _SECTIONS:
         section = dataclasses.asdict(getattr(exp, key))
         out[key] = {k: (list(v) if isinstance(v, tuple) else v)
@@ -336,6 +371,12 @@ def _coerce(cls, key, value, where):
             return value.isoformat()  # TOML dates arrive as datetime.date
         raise ForecastError(f"{where}: {key} must be a string, got {value!r}")
     return float(value) if "float" in hint else value
+
+
+def _one_seed_setting(values, where):
+    if "seed" in values and values.get("seeds") is not None:
+        raise ForecastError(f"{where}: seed and seeds both given: keep seeds = [...] to train "
+                            "every network once per seed, or seed = N for one seed")
 
 
 def _kind(hint):

@@ -42,7 +42,8 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
     log = log or (lambda msg: print(msg, file=sys.stderr))
     d, f = exp.data, exp.features
     if prices is None:
-        prices = load_prices(d.ticker, d.source, csv=d.csv, start=d.start, end=d.end, log=log)
+        prices = load_prices(d.ticker, d.source, csv=d.csv, start=d.start, end=d.end,
+                             date_format=d.date_format, log=log)
     split = splitter(exp)
     samples = split.min_samples()
     if len(prices) < rows_needed(f.lookback, f.horizon, samples) + (f.warmup or 0):

@@ -130,3 +130,40 @@ def test_overrides_are_checked_like_the_file(changes, message):
     with pytest.raises(ForecastError) as info:
         config.replace(config.Experiment(), **changes)
     assert message in str(info.value)
+
+
+def test_seed_and_seeds_together_are_refused(tmp_path):
+    path = tmp_path / "both.toml"
+    path.write_text("seed = 42\nseeds = [1, 2, 3]\n")
+    with pytest.raises(ForecastError, match="seed and seeds both given: keep seeds"):
+        config.load_experiment(path)
+    exp = config.from_dict({"seeds": [1, 2, 3]})
+    assert exp.seed == 1 and "seed =" not in config.to_toml(exp)
+    assert config.replace(exp, seed=7).seeds is None  # --seed 7: one seed, 7
+    with pytest.raises(ForecastError, match="seed and seeds both given"):
+        config.replace(exp, seed=7, seeds=(1, 2))
+
+
+@pytest.mark.parametrize("data, start, end", [
+    ({"start": "2005", "end": "2006-02"}, "2005-01-01", "2006-02-28"),
+    ({"start": "02/03/2005", "date_format": "%d/%m/%Y"}, "2005-03-02", None),
+])
+def test_start_and_end_are_kept_as_yyyy_mm_dd(data, start, end):
+    exp = config.from_dict({"data": data})
+    assert (exp.data.start, exp.data.end) == (start, end)
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"start": "02/03/2005"}, "data.start '02/03/2005' is not a date: use YYYY-MM-DD"),
+    ({"date_format": "dd/mm/yyyy"}, "does not name a year, month and day"),
+])
+def test_dates_are_never_guessed(data, message):
+    with pytest.raises(ForecastError, match=message):
+        config.from_dict({"data": data})
+
+
+def test_a_csv_without_a_ticker_is_named_after_its_file():
+    assert config.from_dict({"data": {"source": "csv", "csv": "x/nasdaq.csv"}}).data.ticker \
+        == "nasdaq"
+    assert config.from_dict({"data": {"source": "csv", "csv": "x/nasdaq.csv",
+                                      "ticker": "^IXIC"}}).data.ticker == "^IXIC"

@@ -380,7 +380,7 @@ def test_bad_csv_through_the_cli(setup, capsys, sp500, case):
     ("split", "folds", 0, ["split.folds must be at least 1"]),
     ("features", "horizon", 3, ["split.gap = 0 is too small", "gap >= 2"]),
     ("training", "learning_rate", math.nan, ["learning_rate must be a finite number"]),
-    ("models", "naive", {"epochs": 0}, ["models.naive.epochs must be at least 1"]),
+    ("models", "single_lstm", {"epochs": 0}, ["models.single_lstm.epochs must be at least 1"]),
     ("models", "naive", {"units": 3}, ['[models.naive]: unknown key "units"']),
     ("data", "start", "2001-13-01", ["data.start '2001-13-01' is not a date"]),
 ])
