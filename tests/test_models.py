@@ -148,3 +148,40 @@ def test_lstm_is_fused_on_cpu_and_keras_own_on_gpu(monkeypatch):
     assert isinstance(models.lstm(4), models.fused_lstm())
     monkeypatch.setattr(models, "device", lambda: "gpu x1: H100")
     assert type(models.lstm(4)) is keras.layers.LSTM  # cuDNN there
+
+
+def test_early_stopping_keeps_the_best_epochs_weights():
+    # training pulls the output towards +1 while the validation targets are -1: the
+    # validation loss rises after epoch 1, so the network must end with epoch 1's weights
+    f = fold()
+    f.y_train = np.ones_like(f.y_train)
+    f.y_val = -np.ones_like(f.y_val)
+
+    def train(epochs):
+        models.reset(0, clear=True)
+        m = create("single_lstm", {"units": 4, "epochs": epochs, "batch_size": 10,
+                                   "learning_rate": 0.01, "patience": 5})
+        return m.fit(f), m.predict(f)
+    history, best = train(3)
+    _, first = train(1)
+    assert len(history["val_loss"]) == 3
+    assert history["val_loss"][0] < history["val_loss"][1] < history["val_loss"][2]
+    np.testing.assert_allclose(best, first, rtol=1e-6)
+
+
+def test_networks_never_fit_on_their_validation_rows(monkeypatch):
+    # the validation windows are told apart by their values: 100 + i
+    f = fold()
+    f.X_val = (100 + np.arange(len(f.X_val), dtype="float32"))[:, None, None] * np.ones_like(
+        f.X_val)
+    models.reset(0, clear=True)
+    m = create("single_lstm", {"units": 2, "epochs": 2, "batch_size": 16})
+    m.prepare(f)
+    fitted = []
+    fit_batch = m.model.train_on_batch
+    monkeypatch.setattr(m.model, "train_on_batch",
+                        lambda X, y: fitted.append(np.asarray(X)) or fit_batch(X, y))
+    history = m.fit(f)
+    seen = np.concatenate(fitted)
+    assert len(history["val_loss"]) == 2 and seen.max() < 100  # no validation window
+    assert {x.tobytes() for x in seen} == {x.tobytes() for x in f.X_train}  # every fit row

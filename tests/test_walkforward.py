@@ -29,9 +29,17 @@ def test_end_to_end_on_short_data(tiny_experiment):
 
 def test_folds_never_train_on_or_after_the_test_start(tiny_experiment):
     run = walkforward.run_experiment(tiny_experiment, progress=False)
+    day = run.prices.index.get_loc
     for f in run.metrics["folds"]:
         assert f["train_end"] < f["test_start"] and f["scaler_end"] < f["test_start"]
-        assert f["validation_end"] == f["train_end"]
+        # counted in trading days of the prices: the last training target is the day before
+        # the first test day, the scaler's last row the day before that, and the validation
+        # tail is the last tenth of the training targets, ending with them
+        assert day(f["test_start"]) - day(f["train_end"]) == 1
+        assert day(f["train_end"]) - day(f["scaler_end"]) == 1
+        assert day(f["validation_end"]) == day(f["train_end"])
+        assert day(f["validation_end"]) - day(f["validation_start"]) + 1 == round(
+            0.1 * f["n_train"])
     dates = run.predictions.groupby("fold").date
     assert (dates.min() == pd.to_datetime([f["test_start"] for f in run.metrics["folds"]])).all()
 
@@ -94,3 +102,59 @@ def test_scratch_refit_retrains_every_fold_and_reproduces(tiny_experiment):
     warm = walkforward.run_experiment(tiny_experiment, progress=False).predictions
     later = (warm.fold == 1) & (warm.model == "single_lstm")  # warm continued, scratch anew
     assert not np.allclose(a.predictions[later].y_pred, warm[later].y_pred)
+
+
+def baselines(exp, **settings):
+    """``exp`` with only the baselines (no network: a run takes about a second)."""
+    return config.replace(exp, models={"naive": {}, "drift": {}, "ridge": {}}, **settings)
+
+
+def test_the_fit_rows_are_the_training_samples_before_the_validation_tail(
+        short_prices, tiny_experiment):
+    exp = baselines(tiny_experiment)
+    feats = build(short_prices, exp.features.indicators)
+    w = make_windows(feats.frame.to_numpy(), feats.close.to_numpy(), 10, 1)
+    train, test = next(walkforward.splitter(exp).split(len(w.target)))
+    d = walkforward.prepare_fold(feats, w, train, test, exp)
+    n_val = round(0.1 * len(train))
+    assert (len(d.X_train), len(d.X_val)) == (len(train) - n_val, n_val)
+    # consecutive windows share all but one row: the validation windows continue the fit
+    # windows without overlapping them and end with the last training window
+    both = np.concatenate([d.X_train, d.X_val])
+    np.testing.assert_array_equal(both[1:, :-1], both[:-1, 1:])
+    np.testing.assert_array_equal(d.X_test[0, :-1], both[-1, 1:])
+
+
+def test_naive_is_in_every_run_even_when_not_asked_for(tiny_experiment):
+    run = walkforward.run_experiment(config.replace(tiny_experiment, models={"drift": {}}),
+                                     progress=False)
+    assert list(run.metrics["models"]) == ["naive", "drift"]
+    assert run.metrics["models"]["naive"]["theil_u"] == pytest.approx(1.0)
+
+
+def test_a_three_day_horizon_through_the_whole_run(tiny_experiment, short_prices):
+    from forecast import metrics
+    exp = baselines(tiny_experiment, **{"features.horizon": 3, "split.gap": 2})
+    run = walkforward.run_experiment(exp, prices=short_prices, progress=False)
+    m, p = run.metrics, run.predictions
+    assert m["horizon"] == 3
+    # each forecast is made three trading days before the day it forecasts
+    close = short_prices["close"]
+    days = close.index
+    for _, g in p[p.model == "naive"].iterrows():
+        i = days.get_loc(g.date)
+        assert g.y_true == pytest.approx(close.iloc[i])
+        assert g.y_last == pytest.approx(close.iloc[i - 3])
+    for f in m["folds"]:  # the gap purges the training targets that would overlap the test
+        i, j = days.get_loc(pd.Timestamp(f["train_end"])), days.get_loc(
+            pd.Timestamp(f["test_start"]))
+        assert j - i == 3
+    naive = p[p.model == "naive"].set_index("date")
+    for name in ("drift", "ridge"):
+        g = p[p.model == name]
+        e_naive = naive.y_pred.loc[g.date].to_numpy() - g.y_true.to_numpy()
+        stat, pvalue = metrics.diebold_mariano(g.y_pred - g.y_true, e_naive, 3)
+        assert stat != pytest.approx(metrics.diebold_mariano(g.y_pred - g.y_true, e_naive,
+                                                             1)[0])
+        assert m["models"][name]["dm_stat"] == pytest.approx(stat)
+        assert m["models"][name]["dm_pvalue"] == pytest.approx(pvalue)
