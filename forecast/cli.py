@@ -42,8 +42,13 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("forecast: interrupted", file=sys.stderr)
+        print(f"{_own_line(args)}forecast: interrupted", file=sys.stderr)
         return 130
+
+
+def _own_line(args):
+    """A line break when a progress bar may have been left unfinished on stderr."""
+    return "" if getattr(args, "quiet", False) else "\n"
 
 
 # Lines TensorFlow writes straight to the stderr file while it is imported, whatever
@@ -111,8 +116,13 @@ def experiment_from_args(args):
         names = [m.strip() for m in args.models.split(",") if m.strip()]
         models = {m: exp.models.get(m, {}) for m in names}
     source = args.source or ("csv" if args.csv else None)
+    ticker = args.ticker
+    if args.csv and not ticker:  # the file's prices are not the experiment's ticker's
+        from forecast.data import csv_ticker
+        ticker = csv_ticker(args.csv)
     return config.replace(exp, **{
-        "data.ticker": args.ticker, "data.source": source, "data.csv": args.csv,
+        "data.ticker": ticker, "data.source": source, "data.csv": args.csv,
+        "data.date_format": args.date_format,
         "data.start": args.start, "data.end": args.end, "training.epochs": args.epochs,
         "split.folds": args.folds, "seed": args.seed, "models": models})
 
@@ -129,8 +139,8 @@ def cmd_run(args):
     except KeyboardInterrupt:
         again = shlex.join(["forecast", *[a for a in args.argv if a != "--resume"],
                             "--resume"])
-        print(f"forecast: interrupted; finished folds are kept in {checkpoint.path}. "
-              f"Resume with: {again}", file=sys.stderr)
+        print(f"{_own_line(args)}forecast: interrupted; finished folds are kept in "
+              f"{checkpoint.path}. Resume with: {again}", file=sys.stderr)
         return 130
     except BaseException:
         if not checkpoint.finished():
@@ -145,8 +155,14 @@ def cmd_run(args):
 
 
 def cmd_compare(args):
+    from pathlib import Path
+
     from forecast import report
-    print(report.render_compare(args.run_dirs, args.output))
+    existed = Path(args.output).is_file()
+    path = report.render_compare(args.run_dirs, args.output)
+    if existed:
+        print(f"note: replaced the earlier {path}", file=sys.stderr)
+    print(path)
 
 
 def cmd_sweep(args):
@@ -155,11 +171,23 @@ def cmd_sweep(args):
 
 
 def cmd_fetch(args):
+    """Every ticker is tried; each one's outcome is a line; exit code 2 if any failed."""
     from forecast import data
+    failed = 0
     for ticker in args.tickers:
-        prices = data.load_prices(ticker, args.source, start=args.start, end=args.end)
+        try:
+            prices = data.load_prices(ticker, args.source, start=args.start, end=args.end)
+        except ForecastError as e:
+            if args.debug:
+                traceback.print_exc()
+            print(f"forecast: error: {ticker}: {e}", file=sys.stderr)
+            failed += 1
+            continue
         print(f"{ticker}: {len(prices)} days, {prices.index[0].date()} to "
               f"{prices.index[-1].date()}")
+    if failed:
+        print(f"forecast: {failed} of {len(args.tickers)} tickers failed", file=sys.stderr)
+    return 2 if failed else 0
 
 
 def cmd_report(args):
@@ -173,16 +201,25 @@ def cmd_report(args):
 
 def cmd_indicators(args):
     from forecast.indicators import INDICATORS
+    print(f"{'name':<14} {'scale':<8} {'parameters (defaults)':<28} description")
     for ind in INDICATORS.values():
         params = ", ".join(f"{k}={v}" for k, v in ind.defaults.items())
-        print(f"{ind.name:<14} {ind.scale:<8} {params:<28} {ind.doc}")
+        print(f"{ind.name:<14} {ind.scale:<8} {params:<28} {plain(ind.doc)}")
 
 
 def cmd_models(args):
     from forecast.models import MODELS
+    print(f"{'name':<14} {'parameters (defaults)':<28} description")
     for m in MODELS.values():
         params = ", ".join(f"{k}={v}" for k, v in m.defaults.items())
-        print(f"{m.name:<14} {params:<28} {m.doc}")
+        print(f"{m.name:<14} {params:<28} {plain(m.doc)}")
+
+
+def plain(doc) -> str:
+    """A docstring's text for a terminal: ``code`` and :role:`name` markup dropped."""
+    import re
+    text = re.sub(r":[a-z]+:`~?([^`]*)`", r"\1", " ".join(str(doc or "").split()))
+    return re.sub(r"`{1,2}([^`]*)`{1,2}", r"\1", text)
 
 
 def _print_summary(m):
@@ -205,10 +242,16 @@ def add_run_options(r):
     r.add_argument("--source", choices=["sample", "yahoo", "csv"],
                    help="sample: bundled S&P 500/NASDAQ 1999-2018 (offline); yahoo: download "
                    "via yfinance (cached in data/cache); csv: your file (--csv)")
-    r.add_argument("--csv", metavar="PATH", help="price file with Date, Open, High, Low, "
-                   "Close, Volume columns (implies --source csv)")
-    r.add_argument("--start", metavar="YYYY-MM-DD", help="first day of prices to use")
-    r.add_argument("--end", metavar="YYYY-MM-DD", help="last day of prices to use")
+    r.add_argument("--csv", metavar="PATH", help="price file with a Date and a Close (or Adj "
+                   "Close) column, optionally Open, High, Low, Volume; separated by , or ; "
+                   "(implies --source csv; the ticker is the file's name unless --ticker)")
+    r.add_argument("--date-format", metavar="FORMAT", help="how the CSV's dates and "
+                   "--start/--end are written, in strftime codes, e.g. %%d/%%m/%%Y "
+                   "(default: YYYY-MM-DD)")
+    r.add_argument("--start", metavar="YYYY-MM-DD", help="first day of prices to use "
+                   "(a year or month alone: its first day)")
+    r.add_argument("--end", metavar="YYYY-MM-DD", help="last day of prices to use (a year "
+                   "or month alone: its last day)")
     r.add_argument("--epochs", type=int, metavar="N", help="maximum training epochs per fold")
     r.add_argument("--folds", type=int, metavar="K", help="number of walk-forward test folds")
     r.add_argument("--models", metavar="A,B", help="models to compare, e.g. "
@@ -224,6 +267,8 @@ def _parser():
         prog="forecast", description="Honest walk-forward backtests of stock-price "
         "forecasting models, compared with naive persistence (tomorrow = today).")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    from forecast import __version__
+    p.add_argument("--version", action="version", version=f"forecast {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     r = sub.add_parser("run", help="run a backtest from an experiment file",
@@ -241,8 +286,8 @@ def _parser():
                        "later runs work offline.")
     f.add_argument("tickers", nargs="+", metavar="TICKER")
     f.add_argument("--source", default="yahoo", choices=["sample", "yahoo"])
-    f.add_argument("--start", metavar="YYYY-MM-DD")
-    f.add_argument("--end", metavar="YYYY-MM-DD")
+    f.add_argument("--start", metavar="YYYY-MM-DD", help="first day to download")
+    f.add_argument("--end", metavar="YYYY-MM-DD", help="last day to download")
     f.set_defaults(func=cmd_fetch)
 
     rp = sub.add_parser("report", help="re-render a run's report.html",
@@ -279,7 +324,7 @@ def _parser():
     m.set_defaults(func=cmd_models)
     for s in sub.choices.values():
         s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                       help=argparse.SUPPRESS)
+                       help="show tracebacks of errors")
     return p
 
 

@@ -63,8 +63,87 @@ def test_indicators_and_models_are_listed(capsys):
     cli.main(["indicators"])
     out = capsys.readouterr().out
     assert "sma" in out and "rsi" in out and "length=14" in out
+    assert out.split()[:3] == ["name", "scale", "parameters"] and "`" not in out
+    assert "over length days" in out  # roc's ``length``, as plain text
     cli.main(["models"])
-    assert "stacked_lstm" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "stacked_lstm" in out and out.split()[:2] == ["name", "parameters"]
+    assert "`" not in out
+
+
+def test_version(capsys):
+    from forecast import __version__
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.strip() == f"forecast {__version__}"
+
+
+def test_every_command_help_names_debug():
+    parser = cli._parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    assert len(commands) >= 7
+    for name, sub in commands.items():
+        assert "--debug" in sub.format_help(), name
+
+
+def args_of(*argv):
+    args = cli._parser().parse_args(list(argv))
+    return cli.experiment_from_args(args)
+
+
+def test_start_and_end_flags_are_as_strict_as_files(write_csv, capsys):
+    exp = args_of("run", "backtests/sp500_single_vs_stacked.toml", "--start", "2005-03-02",
+                  "--end", "2010")
+    assert (exp.data.start, exp.data.end) == ("2005-03-02", "2010-12-31")
+    with pytest.raises(config.ForecastError, match="'02/03/2005' is not a date: use "
+                       "YYYY-MM-DD"):
+        args_of("run", "backtests/sp500_single_vs_stacked.toml", "--start", "02/03/2005")
+    exp = args_of("run", "backtests/sp500_single_vs_stacked.toml", "--start", "02/03/2005",
+                  "--date-format", "%d/%m/%Y")
+    assert exp.data.start == "2005-03-02" and 'start = "2005-03-02"' in config.to_toml(exp)
+
+
+def test_a_csv_without_a_ticker_is_named_after_its_file(write_csv, sp500, tmp_path):
+    path = write_csv(sp500.loc["2005":"2007"], name="nasdaq.csv")
+    exp = args_of("run", "backtests/sp500_single_vs_stacked.toml", "--csv", str(path))
+    assert (exp.data.source, exp.data.ticker, exp.data.csv) == ("csv", "nasdaq", str(path))
+    exp = args_of("run", "backtests/sp500_single_vs_stacked.toml", "--csv", str(path),
+                  "--ticker", "^IXIC")
+    assert exp.data.ticker == "^IXIC"
+
+
+def test_a_csv_with_a_date_format_runs(write_csv, sp500, tiny_toml, tmp_path, capsys):
+    text = sp500.loc["2005":"2007-05"].rename(columns=str.title).to_csv(
+        sep=";", decimal=",", date_format="%d/%m/%Y")
+    path = write_csv(text, name="my prices.csv")
+    out = tmp_path / "reports"
+    assert cli.main(["run", str(tiny_toml), "--csv", str(path), "--date-format", "%d/%m/%Y",
+                     "--models", "naive", "--out", str(out), "--quiet"]) == 0
+    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert (m["ticker"], m["source"]) == ("my_prices", "csv")
+    assert m["models"]["naive"]["directional_accuracy"] is None  # it predicts no move
+    assert 0 < m["models"]["naive"]["mape"] < 0.05  # a fraction, not a percentage
+
+
+def test_fetch_tries_every_ticker_and_reports_each(capsys):
+    assert cli.main(["fetch", "^GSPC", "NOPE", "^IXIC", "--source", "sample"]) == 2
+    captured = capsys.readouterr()
+    assert [line.split(":")[0] for line in captured.out.splitlines()] == ["^GSPC", "^IXIC"]
+    err = captured.err.strip().splitlines()
+    assert err[0].startswith("forecast: error: NOPE: the sample source has no ticker")
+    assert err[-1] == "forecast: 1 of 3 tickers failed"
+
+
+def test_compare_says_what_it_replaced(tiny_toml, tmp_path, capsys):
+    out = tmp_path / "reports"
+    cli.main(["run", str(tiny_toml), "--models", "naive", "--out", str(out), "--quiet"])
+    run_dir = capsys.readouterr().out.strip().splitlines()[-1]
+    page = tmp_path / "compare.html"
+    assert cli.main(["compare", run_dir, "-o", str(page)]) == 0
+    assert "replaced" not in capsys.readouterr().err
+    assert cli.main(["compare", run_dir, "-o", str(page)]) == 0
+    assert capsys.readouterr().err.strip() == f"note: replaced the earlier {page}"
 
 
 def test_console_script_help():
@@ -84,11 +163,13 @@ def test_ctrl_c_keeps_finished_folds_and_prints_the_resume_command(tiny_toml, tm
         save(self, fold, *args)
         raise KeyboardInterrupt
     monkeypatch.setattr(runs.Checkpoint, "save", save_then_ctrl_c)
-    args = ["run", str(tiny_toml), "--out", str(out), "--quiet"]
+    args = ["run", str(tiny_toml), "--out", str(out)]  # with the progress bar
     assert cli.main(args) == 130
     err = capsys.readouterr().err
-    assert "finished folds are kept" in err
-    assert err.strip().endswith(f"--out {out} --quiet --resume")
+    # on a line of its own, not glued to the progress bar's
+    assert [line for line in err.splitlines() if line.startswith("forecast: interrupted; "
+                                                                 "finished folds are kept")]
+    assert err.strip().endswith(f"--out {out} --resume")
     assert runs.find(out) == []  # nothing in the finished-runs layout yet
     monkeypatch.setattr(runs.Checkpoint, "save", save)
     assert cli.main([*args, "--resume"]) == 0
