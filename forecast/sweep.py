@@ -28,7 +28,8 @@ import sys
 import time
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from datetime import time as time_of_day
 from pathlib import Path
 
 from forecast import config, runs
@@ -95,11 +96,22 @@ def parse_values(text: str) -> list:
                 values.append(part)
     if not values or any(v == "" for v in values):
         raise ForecastError(f'--grid value "{text}" has an empty item')
+    values = [_as_text_if_date(v) for v in values]
     unique = []
     for v in values:
         if v not in unique:
             unique.append(v)
     return unique
+
+
+def _as_text_if_date(value):
+    """A TOML date (``data.start=2005-01-03``) as the YYYY-MM-DD text an experiment keeps,
+    so that the value prints, saves and compares like any other."""
+    if isinstance(value, list):
+        return [_as_text_if_date(v) for v in value]
+    if isinstance(value, (date, time_of_day)):  # datetime is a date
+        return value.isoformat()
+    return value
 
 
 def parse_tickers(text, default: str) -> list[str]:

@@ -203,3 +203,15 @@ def test_failed_run_is_one_line_and_ray_is_imported_only_when_used(tiny_toml):
         assert "ray" not in sys.modules
     """)
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+def test_dates_in_the_grid_print_save_and_summarise(tiny_toml, tmp_path, capsys):
+    assert sweep.parse_values("1999-01-01,2000-01-03") == ["1999-01-01", "2000-01-03"]
+    rc = cli.main(["sweep", str(tiny_toml), "--out", str(tmp_path), "--models", "naive",
+                   "--grid", "data.start=2005-01-03,2005-02-01", "--workers", "1"])
+    assert rc == 0  # the table at the end printed the dates
+    folder, summary = summary_of(tmp_path)
+    assert [r["settings"] for r in summary["runs"]] == [{"data.start": "2005-01-03"},
+                                                       {"data.start": "2005-02-01"}]
+    out = capsys.readouterr().out
+    assert "^GSPC data.start=2005-02-01" in out and "2 of 2 runs finished" in out
