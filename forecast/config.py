@@ -16,6 +16,7 @@ from pathlib import Path
 import tomli_w
 
 from forecast.data import SOURCES, check_date_format, check_ticker, csv_ticker, day_text
+from forecast import plugins
 from forecast.errors import ForecastError, did_you_mean
 
 TARGETS = ("return", "price")
@@ -110,6 +111,9 @@ class Experiment:
     trading: TradingSpec = TradingSpec()
     models: dict = field(default_factory=lambda: {"naive": {}, "single_lstm": {},
                                                   "stacked_lstm": {}})
+    # files (absolute paths) or module names imported before validation: a user's
+    # indicators and models, see forecast.plugins
+    plugins: tuple = ()
 
 
 _SECTIONS = {"data": DataSpec, "features": FeatureSpec, "split": SplitSpec,
@@ -128,6 +132,9 @@ def load_experiment(path) -> Experiment:
     except tomllib.TOMLDecodeError as e:
         raise ForecastError(f"{path} is not valid TOML: {e}") from None
     raw.setdefault("name", path.stem)
+    if isinstance(raw.get("plugins"), list):  # files are found next to the experiment file
+        raw["plugins"] = [plugins.resolve(p, path.parent) if isinstance(p, str) else p
+                          for p in raw["plugins"]]
     return from_dict(raw, where=str(path))
 
 
@@ -137,6 +144,9 @@ def from_dict(raw: dict, where: str = "experiment") -> Experiment:
         raise ForecastError(f"{where}: expected a table of settings")
     top = {f.name for f in dataclasses.fields(Experiment)}
     _check_keys(raw, top, where)
+    if "plugins" in raw:  # before validation: they add the indicators and models it names
+        raw = {**raw, "plugins": _coerce(Experiment, "plugins", raw["plugins"], where)}
+        plugins.load(raw["plugins"])
     _one_seed_setting(raw, where)
     data = raw.get("data")
     if isinstance(data, dict) and data.get("csv") and "ticker" not in data:
@@ -154,8 +164,41 @@ def from_dict(raw: dict, where: str = "experiment") -> Experiment:
     return validate(Experiment(**kw))
 
 
+def override(exp: Experiment, overrides: dict | None = None) -> Experiment:
+    """``exp`` with settings changed by dotted keys, validated like an experiment file.
+
+    The one way to change settings, for the CLI's flags, ``sweep --grid`` and the Python
+    API: ``{"training.epochs": 5, "split.folds": 3, "models.single_lstm.units": 16,
+    "data.ticker": "AAPL", "seed": 7, "models": ["naive", "gru"], "plugins": ["x.py"]}``.
+    ``None`` values are left out (a flag that was not given).
+    """
+    changes, models = {}, None
+    for key, value in (overrides or {}).items():
+        if not key.startswith("models.") or value is None:
+            changes[key] = value
+            continue
+        _, name, param = (key.split(".", 2) + [""])[:3]
+        if not param:
+            raise ForecastError(f'"{key}": a model setting is models.NAME.KEY, e.g. '
+                                "models.single_lstm.units")
+        models = models or {n: dict(p) for n, p in exp.models.items()}
+        if name not in models:
+            raise ForecastError(f'"{key}": the experiment has no model "{name}" (it has '
+                                f'{", ".join(models)}); add it to its models first')
+        models[name][param] = value
+    if models is not None:
+        if changes.get("models") is not None:
+            raise ForecastError("set models, or models.NAME.KEY, not both at once")
+        changes["models"] = models
+    if changes.get("plugins") is not None:
+        changes["plugins"] = _coerce(Experiment, "plugins", changes["plugins"], "settings")
+        plugins.load(changes["plugins"])
+    return replace(exp, **changes)
+
+
 def replace(exp: Experiment, **changes) -> Experiment:
-    """A copy with dotted overrides, e.g. ``replace(exp, **{"data.ticker": "AAPL"})``."""
+    """A copy with dotted overrides, e.g. ``replace(exp, **{"data.ticker": "AAPL"})``;
+    :func:`override` also takes ``models.NAME.KEY``."""
     sections = {}
     top = {}
     for key, value in changes.items():
@@ -251,13 +294,13 @@ def validate(exp: Experiment) -> Experiment:
 
 def _not_per_model(where, name, key, training_keys):
     """Refuse a training key in a model's table that would change nothing there."""
-    from forecast.models import BASELINES, MODELS
+    from forecast.models import MODELS, deterministic
     if key in MODELS[name].defaults or key not in training_keys | {"refit"}:
         return
     if key in ("validation_fraction", "refit"):  # the walk-forward splits each fold once
         raise ForecastError(f"{where}: {key} applies to every model of a run, not to one: "
                             "put it in [training]")
-    if name in BASELINES:
+    if deterministic(name):
         raise ForecastError(f"{where}: {name} trains no network, so {key} changes nothing "
                             "there: remove it (the networks' setting goes in [training])")
 
@@ -319,7 +362,12 @@ def to_toml(exp: Experiment) -> str:
         out[key] = {k: (list(v) if isinstance(v, tuple) else v)
                     for k, v in section.items() if v is not None}
     out["models"] = {name: dict(params) for name, params in exp.models.items()}
-    return tomli_w.dumps(out)
+    if exp.plugins:
+        out["plugins"] = list(exp.plugins)
+    # the code of each plugin, so that a run, a checkpoint or a sweep's finished run is
+    # not taken for this one after a plugin changed
+    return tomli_w.dumps(out) + "".join(f"# plugin {r['name']} sha256 {r['sha256']}\n"
+                                        for r in plugins.records(exp.plugins))
 
 
 def _models(value, where):
@@ -342,6 +390,14 @@ def _coerce(cls, key, value, where):
     default = next(f for f in dataclasses.fields(cls) if f.name == key)
     expected = default.default if default.default is not dataclasses.MISSING else None
     hint = str(default.type)
+    if key == "plugins":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not all(
+                isinstance(v, str) and v.strip() for v in value):
+            raise ForecastError(f'{where}: plugins must be a list of files or modules, e.g. '
+                                'plugins = ["my_indicators.py", "mypkg.models"]')
+        return tuple(plugins.resolve(v) for v in value)
     if key == "seeds":
         if not isinstance(value, (list, tuple)) or not value or not all(
                 isinstance(v, int) and not isinstance(v, bool) for v in value):

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ForecastError
-from forecast.indicators import INDICATORS, check_causal, compute
+from forecast.indicators import check_causal, check_columns, compute, scale_of
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,11 @@ def build(prices: pd.DataFrame, indicators, *, target="return", warmup=None) -> 
     close = prices["close"]
     cols = {"close": np.log(close).diff() if target == "return" else close}
     causality = {}
+    check_columns(prices, indicators)
     for spec in indicators:
         check_causal(prices, spec)
         values = compute(prices, spec)
-        if target == "return" and INDICATORS[spec["name"]].scale == "price":
+        if target == "return" and scale_of(spec, values, close) == "price":
             values = np.log(values / close).rename(values.name)
         cols[values.name] = values
         causality[values.name] = "passed"

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from forecast import metrics, models, trading
+from forecast import metrics, models, plugins, trading
 from forecast.config import Experiment
 from forecast.data import fingerprint, load_prices
 from forecast.errors import ForecastError
@@ -56,13 +56,14 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
                            f.horizon)
     names = ["naive", *[m for m in exp.models if m != "naive"]]
     seeds = exp.seeds or (exp.seed,)
-    runs = [(m, s) for m in names for s in ((None,) if m in models.BASELINES else seeds)]
+    random = {m: not models.deterministic(m) for m in names}  # deterministic: once a fold
+    runs = [(m, s) for m in names for s in (seeds if random[m] else (None,))]
     folds = list(split.split(n))
     data_sha = fingerprint(prices)
     done, states = _resume(checkpoint, exp, data_sha, feats)
     records, fold_rows = [], []
     fitted_until = 0
-    networks = any(m not in models.BASELINES for m in names)
+    networks = any(random.values())
     if networks:
         models.import_backend()
     bar = _progress(len(folds) * len(runs), progress)
@@ -101,7 +102,7 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
         models.device() if networks else "cpu", versions(),
         None if bt is None else trading.json_ready(bt.settings),
         None if bt is None else trading.json_ready(bt.buy_and_hold),
-        None if bt is None else bt.equity, prices)
+        None if bt is None else bt.equity, prices, plugins.records(exp.plugins))
 
 
 def _run_fold(k, n_folds, runs, states, data, exp, bar) -> list[dict]:
@@ -114,9 +115,9 @@ def _run_fold(k, n_folds, runs, states, data, exp, bar) -> list[dict]:
     scratch = exp.training.refit == "scratch"
 
     def setup(name, seed):
-        if name not in models.BASELINES:
-            models.reset((seed or 0) + k, clear=scratch)
-        if scratch or (name, seed) not in states:
+        if seed is not None:  # a model that draws random numbers
+            models.reset(seed + k, clear=scratch)
+        if scratch or (name, seed) not in states or not models.warm_start(states[name, seed]):
             states[name, seed] = models.create(name, {**_training(exp),
                                                       **exp.models.get(name, {})})
         if not scratch and hasattr(states[name, seed], "prepare"):
@@ -206,7 +207,7 @@ def fold_dates(k, feats: Features, end, train, test, exp) -> dict:
     h = exp.features.horizon
     val = fit_and_validation(train, exp)[1]
     iso = lambda i: str(day[i].date())  # noqa: E731
-    return {"fold": k, "train_start": iso(train[0]),
+    return {"fold": k + 1, "train_start": iso(train[0]),  # folds count from 1 in every file
             "train_end": iso(end[train[-1]] + h), "test_start": iso(end[test[0]] + h),
             "test_end": iso(end[test[-1]] + h), "scaler_start": iso(train[0]),
             "scaler_end": iso(end[train[-1]]), "validation_start": iso(end[val[0]] + h),
@@ -248,7 +249,7 @@ def summarise(predictions: pd.DataFrame, records, names, *, horizon=1,
         entry["folds"] = []
         for k, g in p.groupby("fold"):
             per_seed = [scores(s) for _, s in g.groupby("seed")]
-            fold_recs = [r for r in recs if r["fold"] == k]
+            fold_recs = [r for r in recs if r["fold"] + 1 == k]
             row = {"fold": int(k), **_mean_std(per_seed)}
             for key in ("fit_seconds", "predict_seconds", "epochs_run", "peak_rss_mb"):
                 row[key] = float(np.mean([r[key] for r in fold_recs]))
@@ -273,7 +274,7 @@ def _predictions(records, feats, windows, folds, horizon):
         test = folds[r["fold"]][1]
         idx = windows.end[test]
         parts.append(pd.DataFrame({
-            "date": day[idx + horizon], "fold": r["fold"], "model": r["model"],
+            "date": day[idx + horizon], "fold": r["fold"] + 1, "model": r["model"],
             "seed": -1 if r["seed"] is None else r["seed"], "y_true": windows.target[test],
             "y_pred": r["pred"], "y_last": close[idx]}))
     return pd.concat(parts, ignore_index=True)

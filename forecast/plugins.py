@@ -1,0 +1,130 @@
+"""Plugins: a user's files or modules that register indicators and models.
+
+A plugin is Python code that calls :func:`forecast.register_indicator` or
+:func:`forecast.register_model` when imported. It is named in an experiment file
+(``plugins = ["my_indicators.py", "mypkg.models"]``: files relative to the experiment file,
+or importable module names), with ``--plugin`` on the command line, or in
+``forecast.backtest(..., plugins=[...])``; installed packages register through the entry
+point group ``forecast.plugins``. Plugins are imported before an experiment is validated,
+so its names resolve, and each run records every plugin's name and the sha256 of its code.
+
+Sweep workers (other processes, Ray nodes) receive the code itself (:func:`sources`) and
+load it with :func:`load` before they read the experiment: a file need not exist there.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+from forecast.errors import ForecastError
+
+GROUP = "forecast.plugins"
+_loaded: dict[str, dict] = {}  # spec -> {"name", "sha256"} of what was imported
+
+
+def is_file(spec: str) -> bool:
+    """A path (``x.py``, ``dir/x.py``) rather than a module name (``mypkg.models``)."""
+    return spec.endswith(".py") or "/" in spec or "\\" in spec
+
+
+def resolve(spec: str, base=None) -> str:
+    """A file as an absolute path (relative to ``base``, else the working directory);
+    a module name as it is."""
+    spec = spec.strip()
+    if not is_file(spec):
+        return spec
+    path = Path(spec).expanduser()
+    return str((Path(base or ".") / path).resolve() if not path.is_absolute() else path)
+
+
+def load(specs, *, sources: dict | None = None) -> list[dict]:
+    """Import each plugin once (again when a file's code changed); their records.
+
+    ``sources``: spec -> code, for a worker that may not have the files.
+    """
+    _entry_points()
+    return [_load(resolve(spec), (sources or {}).get(spec)) for spec in specs]
+
+
+def records(specs) -> list[dict]:
+    """``{"name", "sha256"}`` of each plugin, as a run records them."""
+    return [_loaded.get(s) or _load(s, None) for s in specs]
+
+
+def sources(specs) -> dict:
+    """spec -> code of the file plugins, to ship to workers."""
+    out = {}
+    for spec in specs:
+        if is_file(spec):
+            out[spec] = _read(spec)
+    return out
+
+
+def _load(spec: str, code: str | None) -> dict:
+    if is_file(spec):
+        code = _read(spec) if code is None else code
+        digest = hashlib.sha256(code.encode()).hexdigest()
+        if _loaded.get(spec, {}).get("sha256") == digest:
+            return _loaded[spec]
+        name = "forecast_plugin_" + re.sub(r"\W", "_", Path(spec).stem)
+        module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, None))
+        module.__file__ = spec
+        try:
+            sys.modules[name] = module  # dataclasses and pickling look modules up by name
+            exec(compile(code, spec, "exec"), module.__dict__)
+        except Exception as e:
+            sys.modules.pop(name, None)
+            raise ForecastError(f"plugin {spec} failed to import: {_one_line(e)}") from e
+    else:
+        if spec in _loaded:
+            return _loaded[spec]
+        try:
+            module = importlib.import_module(spec)
+        except Exception as e:
+            hint = (" (is it installed, or on PYTHONPATH?)"
+                    if isinstance(e, ModuleNotFoundError) and e.name == spec.split(".")[0]
+                    else "")
+            raise ForecastError(f"plugin {spec} failed to import: {_one_line(e)}{hint}") \
+                from e
+        file = getattr(module, "__file__", None)
+        code = Path(file).read_text(encoding="utf-8") if file else spec
+        digest = hashlib.sha256(code.encode()).hexdigest()
+    _loaded[spec] = {"name": spec, "sha256": digest}
+    return _loaded[spec]
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ForecastError(f"plugin {path} does not exist: check the path (files are "
+                            "relative to the experiment file)") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ForecastError(f"cannot read plugin {path}: {e}") from None
+
+
+_entry_points_done = False
+
+
+def _entry_points() -> None:
+    """Import the plugins installed packages declare (entry point group ``forecast.plugins``)."""
+    global _entry_points_done
+    if _entry_points_done:
+        return
+    _entry_points_done = True
+    for ep in importlib.metadata.entry_points(group=GROUP):
+        try:
+            ep.load()
+        except Exception as e:
+            raise ForecastError(f"plugin {ep.name} (entry point of {ep.value}) failed to "
+                                f"import: {_one_line(e)}") from e
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
