@@ -20,6 +20,8 @@ from typing import Callable
 
 import numpy as np
 
+from forecast.windows import trailing_sum
+
 
 @dataclass
 class FoldData:
@@ -34,6 +36,12 @@ class FoldData:
     horizon: int
     to_price: Callable       # scaled test predictions -> prices
     first_new: int = 0       # X_train[first_new:] were not fitted on in the previous fold
+    # what the target and the volatility models need (forecast.targets); rows are days:
+    target: object = None         # the forecast.targets.Target; None: a price forecast
+    returns: np.ndarray = None    # daily log returns of every row up to the last test day
+    train_end: np.ndarray = None  # row of each training sample's day (fitted, validation)
+    test_end: np.ndarray = None   # row of each test sample's day: its forecast uses no later
+    train_truth: np.ndarray = None  # training samples' targets in the reported unit
 
 
 @dataclass(frozen=True)
@@ -42,17 +50,21 @@ class ModelEntry:
     factory: Callable
     defaults: dict
     doc: str
+    targets: tuple | None = None  # the targets it forecasts; None: every target
 
 
 MODELS: dict[str, ModelEntry] = {}
-BASELINES = ("naive", "drift", "ridge")  # deterministic, no Keras: one fit a fold, not a seed
+# deterministic, no Keras: one fit a fold, not a seed
+BASELINES = ("naive", "drift", "ridge", "logistic", "ewma", "garch", "har")
 
 
-def register_model(name: str, **defaults):
-    """Decorator adding a factory to :data:`MODELS`; ``defaults`` are its own parameters."""
+def register_model(name: str, *, targets=None, **defaults):
+    """Decorator adding a factory to :data:`MODELS`; ``defaults`` are its own parameters,
+    ``targets`` the names of the targets it forecasts (None: all)."""
     def add(factory):
         doc = (factory.__doc__ or "").strip().split("\n")[0]
-        MODELS[name] = ModelEntry(name, factory, dict(defaults), doc)
+        MODELS[name] = ModelEntry(name, factory, dict(defaults), doc,
+                                  None if targets is None else tuple(targets))
         return factory
     return add
 
@@ -110,7 +122,7 @@ class Naive:
         return {}
 
     def predict(self, fold):
-        return fold.last_price.copy()
+        return fold.last_price.copy() if fold.target is None else fold.target.naive(fold)
 
 
 class Drift:
@@ -145,20 +157,130 @@ class Ridge:
 
 @register_model("naive")
 def naive(**_):
-    """Persistence: tomorrow's close = today's close."""
+    """Persistence: tomorrow's close = today's close (climatology for direction)."""
     return Naive()
 
 
-@register_model("drift")
+@register_model("drift", targets=("price", "return"))
 def drift(**_):
     """Today's close plus the mean daily change over the training rows."""
     return Drift()
 
 
-@register_model("ridge", alpha=1.0)
+@register_model("ridge", targets=("price", "return", "volatility"), alpha=1.0)
 def ridge(alpha, **_):
     """Ridge regression on the flattened lookback window."""
     return Ridge(alpha)
+
+
+# --- baselines of the direction and volatility targets (forecast.targets) ----------------
+# The volatility models forecast the realized variance of the h days after each test day
+# from the daily log returns up to that day (fold.returns[: fold.test_end[j] + 1]) and
+# parameters estimated on the training rows only (up to the last training sample's day).
+
+
+class Logistic:
+    """Logistic regression on the same scaled windows, flattened: a probability of a rise."""
+
+    def __init__(self, C):
+        from sklearn.linear_model import LogisticRegression
+        self.model = LogisticRegression(C=C, max_iter=1000)
+
+    def fit(self, fold):
+        X = np.concatenate([fold.X_train, fold.X_val]).reshape(
+            len(fold.X_train) + len(fold.X_val), -1)
+        self.model.fit(X, np.concatenate([fold.y_train, fold.y_val]).astype(int))
+        self.params = int(self.model.coef_.size + 1)
+        return {}
+
+    def predict(self, fold):
+        X = fold.X_test.reshape(len(fold.X_test), -1)
+        return fold.to_price(self.model.predict_proba(X)[:, 1])
+
+
+class EWMA:
+    """RiskMetrics: next day's variance = lam x today's + (1 - lam) x today's squared
+    return; over h days h times that (the forecast is flat)."""
+    params = 0
+
+    def __init__(self, lam):
+        self.lam = lam
+
+    def fit(self, fold):
+        return {}
+
+    def predict(self, fold):
+        from scipy.signal import lfilter
+        r2 = fold.returns[1:fold.test_end[-1] + 1] ** 2  # row 0 has no return
+        start = float(np.mean(r2[:fold.train_end[-1]]))  # the training rows' variance
+        # var[k]: the forecast for the day after row k + 1, from rows up to k + 1
+        var, _ = lfilter([1 - self.lam], [1, -self.lam], r2, zi=[self.lam * start])
+        return fold.horizon * var[fold.test_end - 1]
+
+
+class Garch:
+    """GARCH(1,1) with a constant mean (``arch``) on percent returns: estimated on the
+    training rows, then run through the test days with those parameters fixed."""
+    params = 4
+
+    def fit(self, fold):
+        from arch import arch_model
+        r = 100 * fold.returns[1:fold.test_end[-1] + 1]  # position k is row k + 1
+        model = arch_model(r, mean="Constant", vol="GARCH", p=1, q=1)
+        # the later returns are in the model to be filtered through, not estimated on
+        self.fitted = model.fit(last_obs=int(fold.train_end[-1]), disp="off")
+        return {}
+
+    def predict(self, fold):
+        first = int(fold.test_end[0]) - 1
+        var = self.fitted.forecast(horizon=fold.horizon, start=first, reindex=False).variance
+        return var.to_numpy().sum(1)[fold.test_end - 1 - first] / 100 ** 2
+
+
+class HAR:
+    """HAR-RV (Corsi 2009): the next h days' realized variance regressed on the mean
+    squared return of the last day, week (5 days) and month (22 days)."""
+    params = 4
+    LAGS = (1, 5, 22)
+
+    def _inputs(self, fold, end):
+        r2 = fold.returns ** 2
+        return np.column_stack([np.ones(len(end))] + [trailing_sum(r2, end, n) / n
+                                                      for n in self.LAGS])
+
+    def fit(self, fold):
+        X, y = self._inputs(fold, fold.train_end), fold.train_truth
+        ok = np.isfinite(X).all(1) & np.isfinite(y)
+        self.coef = np.linalg.lstsq(X[ok], y[ok], rcond=None)[0]
+        self.floor = float(np.min(y[ok][y[ok] > 0]))  # a variance forecast must be > 0
+        return {}
+
+    def predict(self, fold):
+        return np.maximum(self._inputs(fold, fold.test_end) @ self.coef, self.floor)
+
+
+@register_model("logistic", targets=("direction",), C=1.0)
+def logistic(C, **_):
+    """Logistic regression on the flattened lookback window (direction)."""
+    return Logistic(C)
+
+
+@register_model("ewma", targets=("volatility",), lam=0.94)
+def ewma(lam, **_):
+    """RiskMetrics exponentially weighted variance, lambda 0.94 (volatility)."""
+    return EWMA(lam)
+
+
+@register_model("garch", targets=("volatility",))
+def garch(**_):
+    """GARCH(1,1) fitted on each fold's training returns (volatility)."""
+    return Garch()
+
+
+@register_model("har", targets=("volatility",))
+def har(**_):
+    """HAR-RV: regression on last day's, week's and month's realized variance."""
+    return HAR()
 
 
 # --- Keras networks ----------------------------------------------------------------------
@@ -174,8 +296,9 @@ class KerasForecaster:
     """
 
     def __init__(self, layers: Callable, *, epochs=10, batch_size=256, learning_rate=1e-3,
-                 patience=2, validation_fraction=0.1, stride=1, min_delta=0.0):
+                 patience=2, validation_fraction=0.1, stride=1, min_delta=0.0, loss="mse"):
         self.layers = layers
+        self.loss = loss  # "binary_crossentropy": the output is a probability (sigmoid)
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -189,13 +312,20 @@ class KerasForecaster:
     def build(self, lookback, n_features):
         import keras
         model = keras.Sequential([keras.Input((lookback, n_features)),
-                                  *self.layers(keras.layers), keras.layers.Dense(1)])
-        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="mse")
+                                  *self.layers(keras.layers), self._output(keras.layers)])
+        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss=self.loss)
         return model
+
+    def _output(self, L):
+        # early stopping still watches the mean squared error: for probabilities that is
+        # the Brier score, a proper score like the cross-entropy trained on
+        return L.Dense(1, activation="sigmoid") if self.loss == "binary_crossentropy" \
+            else L.Dense(1)
 
     @property
     def params(self):
         return None if self.model is None else int(self.model.count_params())
+
 
     def state(self) -> list:
         """What a warm refit continues from: weights, dropout seeds, optimizer moments."""

@@ -1,17 +1,25 @@
 """Trading backtest of forecasts: would acting on them have made money after costs?
 
-Row t of a forecast series was made at the close of day t (``y_last``, which is also the
-naive forecast) for the close of day t+1 (``y_true``). The position held from the close of
-day t to the close of day t+1 is decided from that row's forecast alone, so it uses
-information up to day t only:
+Row t of a forecast series was made at the close of day t (``y_last`` is that close) for
+the ``horizon`` h days after it. Positions are daily: the position held from the close of
+day t to the close of day t+1 is decided from the forecast made at day t alone, so it uses
+information up to day t only. The target turns a forecast into a position
+(:meth:`forecast.targets.Target.positions`):
 
-- predicted return ``y_pred / y_last - 1``; long (1) when it exceeds ``threshold``, flat (0)
-  otherwise; with ``long_short`` short (-1) when it is below ``-threshold``;
-- the day's return is ``position x (y_true / y_last - 1)`` minus ``cost_bps / 1e4`` per unit
-  of turnover ``|position - previous position|`` (the first day trades from flat);
-- buy-and-hold is long every day of the same period and pays the same cost to get in.
+- price and return: predicted return ``y_pred / y_last - 1``; long (1) when it exceeds
+  ``threshold``, flat (0) otherwise; with ``long_short`` short (-1) below ``-threshold``;
+- direction: long when the probability of a rise exceeds 0.5 + ``threshold``;
+- volatility: volatility targeting, ``target_vol`` / forecast volatility, at most
+  ``max_leverage`` (no cost of borrowing is charged).
 
-Forecasts must be one day ahead (horizon 1): longer ones would overlap.
+The day's return is ``position x (close[t+1] / close[t] - 1)`` minus ``cost_bps / 1e4`` per
+unit of turnover ``|position - previous position|`` (the first day trades from flat).
+Buy-and-hold is long every day of the same period and pays the same cost to get in.
+
+With h > 1 a forecast made at day t is about days t+1 .. t+h, but it decides only the
+position over day t+1: the next day the newer forecast made at t+1 takes over. Every day is
+traded once, on the newest forecast, so positions never overlap and never wait for a
+forecast made later than the day they are taken.
 """
 from __future__ import annotations
 
@@ -21,18 +29,26 @@ import numpy as np
 import pandas as pd
 
 from forecast import metrics
+from forecast.targets import TARGETS
 
 STATISTICS = ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown",
               "calmar", "hit_rate", "exposure", "turnover")
 
 
 def positions(y_last, y_pred, *, threshold=0.0, long_short=False) -> np.ndarray:
-    """The position (1 long, 0 flat, -1 short) each forecast calls for."""
-    predicted = np.asarray(y_pred, float) / np.asarray(y_last, float) - 1
-    pos = (predicted > threshold).astype(float)
-    if long_short:
-        pos -= predicted < -threshold
-    return pos
+    """The position (1 long, 0 flat, -1 short) each price forecast calls for."""
+    return TARGETS["return"].positions(y_pred, y_last, threshold=threshold,
+                                       long_short=long_short)
+
+
+def next_day_returns(close: pd.Series, dates, horizon=1) -> np.ndarray:
+    """For forecasts of the closes of ``dates`` made ``horizon`` trading days earlier (day
+    t), the return from the close of day t to the close of day t+1."""
+    t = close.index.get_indexer(pd.DatetimeIndex(dates)) - horizon
+    if (t < 0).any():
+        raise ValueError("a forecast's date is not among the closes")
+    c = close.to_numpy(float)
+    return c[t + 1] / c[t] - 1
 
 
 def simulate(y_last, y_pred, y_true, *, threshold=0.0, cost_bps=5.0, long_short=False,
@@ -97,23 +113,39 @@ class Backtest:
     settings: dict           # threshold, cost_bps, long_short and the deflation inputs
 
 
-def backtest(predictions: pd.DataFrame, *, threshold=0.0, cost_bps=5.0,
-             long_short=False) -> Backtest:
+def backtest(predictions: pd.DataFrame, *, target="return", close=None, horizon=1,
+             cost_bps=5.0, **settings) -> Backtest:
     """Trade every (model, seed) of ``predictions`` (the columns of predictions.csv).
+
+    ``target``: a name in :data:`forecast.targets.TARGETS` (or the object), which turns
+    forecasts into positions given ``horizon`` and ``settings`` (``threshold``,
+    ``long_short``, ``target_vol``, ``max_leverage``). ``close``: the closes by date, of
+    which each day's return is taken; without it the return is ``y_true / y_last - 1``,
+    right only for price forecasts one day ahead.
 
     Each (model, seed) is a trial for the deflated Sharpe ratio, except that seeds giving
     the very same daily returns (a deterministic model) count once: ``n_trials`` is the
     number of distinct strategies and ``trials_sharpe_var`` the variance (ddof=1) of their
     daily Sharpe ratios (those that are defined: a strategy that never trades has none).
     """
+    if cost_bps < 0:
+        raise ValueError(f"cost_bps must be >= 0, got {cost_bps}")
+    target = TARGETS[target] if isinstance(target, str) else target
+    settings = {"threshold": 0.0, "long_short": False, **settings}
+
+    def asset(g):
+        if close is None:
+            return g.y_true.to_numpy(float) / g.y_last.to_numpy(float) - 1
+        return next_day_returns(close, g.date, horizon)
+
     sims = {}
     for (model, seed), g in predictions.groupby(["model", "seed"], sort=False):
         g = g.sort_values("date")
-        sims[model, int(seed)] = simulate(g.y_last, g.y_pred, g.y_true, threshold=threshold,
-                                          cost_bps=cost_bps, long_short=long_short,
-                                          dates=g.date)
+        pos = target.positions(g.y_pred.to_numpy(float), g.y_last.to_numpy(float),
+                               horizon=horizon, **settings)
+        sims[model, int(seed)] = _account(pos, asset(g), cost_bps, g.date)
     days = predictions.drop_duplicates("date").sort_values("date")  # same days for all
-    bh = buy_and_hold(days.y_last, days.y_true, cost_bps=cost_bps, dates=days.date)
+    bh = _account(np.ones(len(days)), asset(days), cost_bps, days.date)
 
     distinct = {s["return"].to_numpy().tobytes(): s for s in sims.values()}.values()
     daily = np.array([metrics.sharpe(s["return"], days=1) for s in distinct])
@@ -131,8 +163,8 @@ def backtest(predictions: pd.DataFrame, *, threshold=0.0, cost_bps=5.0,
     frames.append(bh.reset_index().assign(model="buy_and_hold", seed=-1))
     equity = pd.concat(frames, ignore_index=True)[
         ["date", "model", "seed", "position", "return", "equity", "drawdown"]]
-    settings = {"threshold": threshold, "cost_bps": cost_bps, "long_short": long_short,
-                "n_trials": n_trials, "trials_sharpe_var": trials_var}
+    settings = {**settings, "cost_bps": cost_bps, "n_trials": n_trials,
+                "trials_sharpe_var": trials_var}
     return Backtest(stats, statistics(bh), equity, settings)
 
 

@@ -39,3 +39,25 @@ def make_windows(features, series, lookback: int, horizon: int = 1) -> Windows:
 def rows_needed(lookback: int, horizon: int, samples: int) -> int:
     """Rows of features that make ``samples`` windows (the inverse of ``make_windows``)."""
     return samples + lookback + horizon - 1
+
+
+def trailing_sum(values, end, length: int) -> np.ndarray:
+    """Sum of ``values`` over the ``length`` rows up to and including each row ``end``
+    (what is known at that row's close); nan where that reaches before the first row."""
+    return _window_sums(values, np.asarray(end) - length + 1, length)
+
+
+def future_sum(values, end, horizon: int) -> np.ndarray:
+    """Sum of ``values`` over rows ``end + 1 .. end + horizon``: the ``horizon`` days a
+    forecast made at row ``end`` is about."""
+    return _window_sums(values, np.asarray(end) + 1, horizon)
+
+
+def _window_sums(values, first, length):
+    # each sum adds its own rows (no running total minus running total: that would lose
+    # the digits of small numbers such as daily squared returns)
+    sums = np.lib.stride_tricks.sliding_window_view(np.asarray(values, float), length).sum(-1)
+    ok = (first >= 0) & (first < len(sums))
+    out = np.full(len(first), np.nan)
+    out[ok] = sums[first[ok]]
+    return out

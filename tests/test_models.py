@@ -185,3 +185,93 @@ def test_networks_never_fit_on_their_validation_rows(monkeypatch):
     seen = np.concatenate(fitted)
     assert len(history["val_loss"]) == 2 and seen.max() < 100  # no validation window
     assert {x.tobytes() for x in seen} == {x.tobytes() for x in f.X_train}  # every fit row
+
+
+# --- baselines of the direction and volatility targets ------------------------------------
+
+def returns_fold(h=5, train_last=2499, test=(2505, 3000)):
+    """A volatility fold over the bundled S&P 500's daily log returns."""
+    from forecast.data import load_prices
+    from forecast.targets import TARGETS, log_returns
+    close = load_prices("^GSPC", "sample")["close"].to_numpy()
+    test_end = np.arange(*test)
+    train_end = np.arange(60, train_last + 1)
+    r = log_returns(close)
+    truth = np.array([np.sum(r[e + 1:e + h + 1] ** 2) for e in train_end])
+    return FoldData(None, None, None, None, np.zeros((len(test_end), 1, 1)), close[test_end],
+                    None, h, None, target=TARGETS["volatility"], returns=r[:test_end[-1] + 1],
+                    train_end=train_end, test_end=test_end, train_truth=truth)
+
+
+def test_garch_is_fitted_on_training_returns_and_forecasts_as_arch_does():
+    from arch import arch_model
+    f = returns_fold()
+    g = create("garch", {})
+    g.fit(f)
+    pred = g.predict(f)
+    spec = dict(mean="Constant", vol="GARCH", p=1, q=1)
+    # the parameters are those of the training returns alone (rows 1 .. 2499)
+    alone = arch_model(100 * f.returns[1:2500], **spec).fit(disp="off")
+    np.testing.assert_allclose(g.fitted.params, alone.params, rtol=1e-6)
+    # each forecast is arch's own forecast() of that model from the returns up to its day
+    for j in (0, 1, 250, len(pred) - 1):
+        e = f.test_end[j]
+        fixed = arch_model(100 * f.returns[1:e + 1], **spec).fix(g.fitted.params)
+        own = fixed.forecast(horizon=5).variance.to_numpy()[-1].sum() / 100 ** 2
+        assert pred[j] == pytest.approx(own, rel=1e-9)
+
+
+def test_ewma_by_hand():
+    r = np.array([np.nan, 0.01, -0.02, 0.03])
+    f = FoldData(None, None, None, None, np.zeros((2, 1, 1)), None, None, 2, None,
+                 returns=r, train_end=np.array([1, 2]), test_end=np.array([2, 3]))
+    start = (1e-4 + 4e-4) / 2  # the training rows' mean squared return
+    v1 = 0.94 * start + 0.06 * 1e-4   # after row 1
+    v2 = 0.94 * v1 + 0.06 * 4e-4      # after row 2: tomorrow's variance seen from row 2
+    v3 = 0.94 * v2 + 0.06 * 9e-4
+    np.testing.assert_allclose(create("ewma", {}).predict(f), [2 * v2, 2 * v3], rtol=1e-12)
+
+
+def test_har_regresses_on_day_week_and_month():
+    f = returns_fold(h=1)
+    r2 = f.returns ** 2
+
+    def lags(end):
+        return np.array([[r2[e], r2[e - 4:e + 1].mean(), r2[e - 21:e + 1].mean()] for e in end])
+    f.train_truth = 2e-6 + lags(f.train_end) @ [0.4, 0.3, 0.2]  # an exact HAR
+    m = create("har", {})
+    m.fit(f)
+    np.testing.assert_allclose(m.coef, [2e-6, 0.4, 0.3, 0.2], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(m.predict(f), 2e-6 + lags(f.test_end) @ [0.4, 0.3, 0.2],
+                               rtol=1e-6)
+
+
+def test_naive_volatility_is_the_last_h_days_realized_variance():
+    f = returns_fold(h=5)
+    e = f.test_end[7]
+    assert create("naive", {}).predict(f)[7] == pytest.approx(np.sum(f.returns[e - 4:e + 1] ** 2))
+
+
+def test_logistic_and_a_sigmoid_network_give_probabilities():
+    f = fold()
+    up = (f.X_train[:, -1, 0] > 0).astype("float32")
+    f.y_train, f.y_val = up, (f.X_val[:, -1, 0] > 0).astype("float32")
+    f.to_price = lambda p: np.asarray(p, float)  # probabilities are reported as they are
+    m = create("logistic", {})
+    m.fit(f)
+    p = m.predict(f)
+    assert ((p > 0) & (p < 1)).all()
+    assert np.mean((p > 0.5) == (f.X_test[:, -1, 0] > 0)) >= 0.9  # it learned the sign
+    models.reset(0, clear=True)
+    net = create("single_lstm", {"units": 4, "epochs": 2, "batch_size": 16,
+                                 "loss": "binary_crossentropy"})
+    net.fit(f)
+    p = net.predict(f)
+    assert ((p > 0) & (p < 1)).all()
+    assert net.model.layers[-1].activation.__name__ == "sigmoid"
+
+
+def test_models_declare_the_targets_they_forecast():
+    assert MODELS["logistic"].targets == ("direction",)
+    assert set(MODELS["garch"].targets) == {"volatility"}
+    assert MODELS["naive"].targets is None and MODELS["single_lstm"].targets is None

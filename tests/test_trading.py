@@ -210,3 +210,81 @@ def test_trials_sharpe_variance_is_the_sample_variance():
     skew, kurt = metrics.moments(r)
     assert sr["deflated_sharpe"] == pytest.approx(metrics.deflated_sharpe(
         metrics.sharpe(r, days=1), 3, n, skew, kurt, np.var(daily, ddof=1)))
+
+
+# --- positions from the target, daily returns from the closes, any horizon ----------------
+
+def forecasts(close, h, target="return"):
+    """Forecasts made at each day t from closes up to t only, for day t + h, in the
+    columns of predictions.csv (momentum: the 5-day trend continues)."""
+    c = close.to_numpy()
+    past = pd.Series(c).rolling(5, min_periods=1).mean().to_numpy()
+    t = np.arange(len(c) - h)
+    pred = {"return": c[t] ** 2 / past[t],
+            "direction": 1 / (1 + np.exp(-50 * (c[t] / past[t] - 1))),
+            "volatility": 1e-4 * h * (past[t] / c[t]) ** 20}[target]
+    return pd.DataFrame({"date": close.index[t + h], "fold": 0, "model": "m", "seed": 1,
+                         "y_true": c[t + h], "y_pred": pred, "y_last": c[t]})
+
+
+def random_closes(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.Series(100 * np.cumprod(1 + rng.normal(0, 0.01, n)),
+                     index=pd.bdate_range("2020-01-01", periods=n))
+
+
+def test_closes_give_the_same_one_day_returns_as_the_forecast_rows():
+    close = random_closes()
+    p = forecasts(close, 1)
+    a = trading.backtest(p, cost_bps=10)
+    b = trading.backtest(p, close=close, cost_bps=10)
+    pd.testing.assert_frame_equal(a.equity, b.equity)
+    assert a.buy_and_hold == b.buy_and_hold
+
+
+def test_direction_long_above_one_half_plus_threshold_by_hand():
+    close = pd.Series([100.0, 110, 99, 99, 108.9], index=pd.bdate_range("2021-01-04",
+                                                                         periods=5))
+    p = pd.DataFrame({"date": close.index[1:], "model": "m", "seed": 1,
+                      "y_true": [1, 0, 0, 1], "y_pred": [0.6, 0.52, 0.4, 0.9],
+                      "y_last": close.to_numpy()[:-1]})
+    bt = trading.backtest(p, target="direction", close=close, cost_bps=10, threshold=0.05)
+    sim = bt.equity[bt.equity.model == "m"]
+    np.testing.assert_array_equal(sim.position, [1, 0, 0, 1])
+    np.testing.assert_allclose(sim["return"], [0.099, -0.001, 0, 0.099])
+    ls = trading.backtest(p, target="direction", close=close, cost_bps=0, long_short=True)
+    np.testing.assert_array_equal(ls.equity[ls.equity.model == "m"].position, [1, 1, -1, 1])
+
+
+def test_volatility_targeting_by_hand():
+    close = pd.Series([100.0, 101, 100, 102], index=pd.bdate_range("2021-01-04", periods=4))
+    # forecast annualised volatility 20%, 5%, 10%: 10% target -> 0.5, 2 capped at 1.5, 1
+    var = np.array([0.2, 0.05, 0.1]) ** 2 / 252
+    p = pd.DataFrame({"date": close.index[1:], "model": "m", "seed": 1, "y_true": var,
+                      "y_pred": var, "y_last": close.to_numpy()[:-1]})
+    bt = trading.backtest(p, target="volatility", close=close, cost_bps=10, target_vol=0.1,
+                          max_leverage=1.5)
+    sim = bt.equity[bt.equity.model == "m"]
+    np.testing.assert_allclose(sim.position, [0.5, 1.5, 1.0])
+    asset = np.array([0.01, 100 / 101 - 1, 0.02])
+    turnover = np.array([0.5, 1.0, 0.5])
+    np.testing.assert_allclose(sim["return"], sim.position * asset - 1e-3 * turnover)
+    assert bt.settings["target_vol"] == 0.1 and bt.settings["max_leverage"] == 1.5
+
+
+@pytest.mark.parametrize("target", ["return", "direction", "volatility"])
+@pytest.mark.parametrize("h", [1, 3])
+def test_no_look_ahead_at_any_horizon(target, h):
+    close = random_closes()
+    t = 150  # every close after day t changes
+    changed = close.copy()
+    changed.iloc[t + 1:] *= np.exp(np.random.default_rng(1).normal(0, 0.05, len(close) - t - 1))
+    a, b = (trading.backtest(forecasts(c, h, target), target=target, close=c, horizon=h,
+                             cost_bps=5, long_short=True)  # never flat: every day counts
+            .equity.query("model == 'm'").reset_index(drop=True) for c in (close, changed))
+    # row i: the position decided at day i from the forecast made that day, held to i + 1
+    pd.testing.assert_frame_equal(a.iloc[:t], b.iloc[:t])
+    assert a.position.iloc[t] == b.position.iloc[t]  # decided at t, before the change
+    assert not np.allclose(a.equity.iloc[t:], b.equity.iloc[t:])
+    # every day of the test period is traded once, on the newest forecast
+    assert len(a) == len(close) - h and a.date.is_monotonic_increasing

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from forecast.windows import make_windows, rows_needed
+from forecast.windows import future_sum, make_windows, rows_needed, trailing_sum
 
 
 def test_windows_and_targets_follow_the_keras_contract():
@@ -40,3 +40,16 @@ def test_rows_needed_inverts_make_windows():
 def test_too_few_rows_is_an_error():
     with pytest.raises(ValueError, match="no window"):
         make_windows(np.zeros(5), np.zeros(5), lookback=5)
+
+
+def test_trailing_and_future_sums_of_a_window_end():
+    values = np.array([np.nan, 1, 2, 3, 4, 5])  # row 0 has no return (no day before)
+    end = np.array([0, 2, 3, 5])
+    # up to and including the end: rows 1-2 for end 2, 2-3 for end 3, 4-5 for end 5
+    np.testing.assert_array_equal(trailing_sum(values, end, 2), [np.nan, 3, 5, 9])
+    # after the end: rows 1-2 for end 0, 3-4 for end 2, 4-5 for end 3; none after row 5
+    np.testing.assert_array_equal(future_sum(values, end, 2), [3, 7, 9, np.nan])
+    # the future sum of a window is what its target adds over the next h rows
+    w = make_windows(np.zeros((6, 1)), np.cumsum(np.nan_to_num(values)), 2, horizon=2)
+    np.testing.assert_allclose(future_sum(values, w.end, 2),
+                               w.target - np.cumsum(np.nan_to_num(values))[w.end])
