@@ -167,3 +167,16 @@ def test_a_csv_without_a_ticker_is_named_after_its_file():
         == "nasdaq"
     assert config.from_dict({"data": {"source": "csv", "csv": "x/nasdaq.csv",
                                       "ticker": "^IXIC"}}).data.ticker == "^IXIC"
+
+
+def test_the_w1_file_shows_every_setting():
+    # the README sends users to this file for "every setting, with comments"
+    import dataclasses
+    import re
+    text = open("backtests/sp500_single_vs_stacked.toml", encoding="utf-8").read()
+    shown = set(re.findall(r"^#? *([a-z_]+) = ", text, re.M))
+    for cls in (config.Experiment, *config._SECTIONS.values()):
+        for f in dataclasses.fields(cls):
+            if f.name not in ("models", *config._SECTIONS):
+                assert f.name in shown, f"{cls.__name__}.{f.name} is not in the W1 file"
+    assert set(re.findall(r"^\[(\w+)\]", text, re.M)) >= set(config._SECTIONS)
