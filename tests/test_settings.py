@@ -1,0 +1,66 @@
+"""Every setting a model's table accepts changes that model's training, or is refused."""
+import numpy as np
+import pytest
+
+from forecast import config, models, walkforward
+from forecast.errors import ForecastError
+
+# a value unlike the default (and unlike the [training] values below) for every key a
+# model's table may hold; a new key must be added here, which makes someone check it
+OTHER = {"units": lambda d: [3, 2] if isinstance(d, list) else 3, "dropout": lambda d: 0.5,
+         "alpha": lambda d: 50.0, "epochs": lambda d: 2, "batch_size": lambda d: 16,
+         "learning_rate": lambda d: 0.05, "patience": lambda d: 0, "stride": lambda d: 3,
+         "min_delta": lambda d: 10.0, "validation_fraction": lambda d: 0.4,
+         "refit": lambda d: "scratch", "lam": lambda d: 0.8, "C": lambda d: 0.01}
+TRAINING = {"epochs": 4, "batch_size": 32, "patience": 2}
+# where a key shows only in some training: patience, when no epoch after the first improves
+CONTEXT = {"patience": {"min_delta": 10.0}}
+
+
+def accepted_keys(name):
+    training = {f for f in config.TrainingSpec.__dataclass_fields__}
+    return sorted(set(models.MODELS[name].defaults) | training)
+
+
+def outcome(exp, prices, name):
+    run = walkforward.run_experiment(exp, prices=prices, progress=False)
+    p = run.predictions
+    # the predictions, and how the training went (early stopping restores the best epoch)
+    return p[p.model == name].y_pred.to_numpy(), [f.get("history") for f in
+                                                  run.models[name].folds]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(models.MODELS))
+def test_every_key_of_a_models_table_changes_its_training_or_is_refused(name, short_prices):
+    targets = getattr(models.MODELS[name], "targets", None) or ("return",)
+    target = "return" if "return" in targets else targets[0]
+    base = config.from_dict({
+        "name": "keys", "seed": 3, "data": {"source": "sample", "ticker": "^GSPC"},
+        "features": {"lookback": 5, "target": target}, "split": {"initial_train": 200, "folds": 1,
+                                               "test_size": 30},
+        "training": TRAINING, "models": {"naive": {}, name: {}}})
+    before = {}
+    for key in accepted_keys(name):
+        assert key in OTHER, f"{name} accepts {key}: add a value for it to OTHER"
+        value = OTHER[key](models.MODELS[name].defaults.get(key))
+        context = {f"training.{k}": v for k, v in CONTEXT.get(key, {}).items()}
+        try:
+            exp = config.replace(base, models={"naive": {}, name: {key: value}}, **context)
+        except ForecastError as e:
+            assert "\n" not in str(e) and key in str(e)
+            continue
+        ctx = tuple(context.items())
+        if ctx not in before:
+            before[ctx] = outcome(config.replace(base, **context), short_prices, name)
+        after = outcome(exp, short_prices, name)
+        changed = not np.allclose(before[ctx][0], after[0]) or before[ctx][1] != after[1]
+        assert changed, f"[models.{name}] {key} = {value!r} is accepted but changes nothing"
+
+
+def test_a_per_model_validation_fraction_is_refused_with_where_it_belongs():
+    with pytest.raises(ForecastError, match=r"\[models.single_lstm\]: validation_fraction "
+                       r".*put it in \[training\]"):
+        config.from_dict({"models": {"single_lstm": {"validation_fraction": 0.4}}})
+    with pytest.raises(ForecastError, match="naive trains no network"):
+        config.from_dict({"models": {"naive": {"epochs": 3}}})
