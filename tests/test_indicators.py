@@ -64,3 +64,24 @@ def test_unknown_indicator_and_parameter():
         indicators.check_specs([{"name": "rsii"}])
     with pytest.raises(ForecastError, match='no parameter "window"'):
         indicators.check_specs([{"name": "sma", "window": 3}])
+
+
+def test_a_small_revision_of_past_values_is_caught_and_a_causal_twin_passes(short_prices):
+    # the same 20-day average, once nudged by one part in 10,000 of the LAST close (so every
+    # past value moves a little when a day is added), once not: both are defined on every
+    # row the check compares, so only the size of the revision tells them apart
+    @register_indicator("sma_revised", scale="price")
+    def sma_revised(prices, length=20):
+        close = prices["close"]
+        return close.rolling(length).mean() + 1e-4 * close.iloc[-1]
+
+    @register_indicator("sma_plain", scale="price")
+    def sma_plain(prices, length=20):
+        return prices["close"].rolling(length).mean() + 1e-4 * prices["close"].iloc[0]
+    try:
+        check_causal(short_prices, {"name": "sma_plain"})
+        with pytest.raises(ForecastError, match="sma_revised looks ahead"):
+            check_causal(short_prices, {"name": "sma_revised"})
+    finally:
+        INDICATORS.pop("sma_revised")
+        INDICATORS.pop("sma_plain")

@@ -1,4 +1,3 @@
-
 import pandas as pd
 import pytest
 
@@ -77,3 +76,12 @@ def test_slug_keeps_paths_inside_the_output():
     assert runs.slug("../../etc/passwd") == "etc_passwd"
     assert runs.slug("<script>alert(1)</script>") == "script_alert_1_script"
     assert runs.slug("") == "experiment"
+
+
+def test_resume_continues_the_latest_unfinished_run(warm_experiment, tmp_path):
+    root = tmp_path / "tiny" / ".unfinished"
+    for name in ("20250101-090000-7", "20240101-090000-9", "20260101-090000-8"):
+        runs.Checkpoint(root / name, warm_experiment).save(0, [], {}, name)
+    latest = runs.Checkpoint.latest(warm_experiment, tmp_path)
+    assert latest.path == root / "20260101-090000-8"
+    assert latest.finished()[0]["data_sha256"] == "20260101-090000-8"

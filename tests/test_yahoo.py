@@ -290,3 +290,30 @@ def test_a_cache_file_cut_short_is_replaced(tmp_path, monkeypatch):
     assert len(data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)) == len(DAYS)
     assert calls and len(pd.read_csv(path)) == len(DAYS)
     assert [p.name for p in (tmp_path / "yahoo").iterdir()] == [path.name]  # no temp files
+
+
+def test_a_run_on_cached_prices_records_the_file_its_age_and_the_failed_refresh(
+        tmp_path, monkeypatch, short_prices, tiny_experiment):
+    import dataclasses
+
+    from forecast import config, walkforward
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path / "cache")
+    frame = yahoo_frame(short_prices.index)
+    monkeypatch.setattr(yf.Ticker, "history", lambda self, **kw: frame)
+    exp = config.replace(tiny_experiment, models={"naive": {}})
+    exp = dataclasses.replace(exp, data=dataclasses.replace(  # up to today: refreshed daily
+        exp.data, source="yahoo", ticker="AAPL", end=None))
+    fresh = walkforward.run_experiment(exp, progress=False)
+    assert fresh.metrics["cache"] is None  # downloaded, not read from the cache
+    monkeypatch.setattr(data, "CACHE_MAX_AGE", 0)  # force a refresh attempt
+
+    def history(self, **kw):
+        raise ConnectionError("Could not resolve host: query2.finance.yahoo.com")
+    monkeypatch.setattr(yf.Ticker, "history", history)
+    run = walkforward.run_experiment(exp, progress=False, log=lambda msg: None)
+    cache = run.metrics["cache"]
+    saved = list((tmp_path / "cache" / "yahoo").glob("AAPL*.csv"))
+    assert len(saved) == 1 and cache["file"] == str(saved[0])
+    assert cache["age_hours"] == 0.0 and cache["saved"].startswith(str(pd.Timestamp.now().year))
+    assert "Could not resolve host" in cache["refresh_failed"]
+    pd.testing.assert_frame_equal(run.predictions, fresh.predictions)
