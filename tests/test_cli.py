@@ -176,3 +176,24 @@ def test_ctrl_c_keeps_finished_folds_and_prints_the_resume_command(tiny_toml, tm
     run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
     assert runs.find(out) == [run_dir]
     assert not (out / "tiny_cli" / ".unfinished").exists()
+
+
+def test_a_close_only_csv_runs_and_an_ohlc_indicator_on_it_is_refused(write_csv, sp500,
+                                                                      tiny_toml, tmp_path,
+                                                                      capsys):
+    frame = sp500.loc["2005":"2007-05", ["close"]].rename(columns={"close": "Adj Close"})
+    path = write_csv(frame, name="closes.csv")
+    out = tmp_path / "reports"
+    base = ["run", str(tiny_toml), "--csv", str(path), "--models", "naive", "--out",
+            str(out), "--quiet"]
+    assert cli.main(base) == 0  # sma, ema, rsi: the close is all they need
+    captured = capsys.readouterr()
+    assert "note: closes: no open, high, low or volume column" in captured.err
+    m = json.loads((Path(captured.out.strip().splitlines()[-1]) / "metrics.json").read_text())
+    assert m["ticker"] == "closes" and m["data"]["rows"] == len(frame)
+    with_atr = tiny_toml.with_name("atr.toml")
+    with_atr.write_text(tiny_toml.read_text().replace(
+        "lookback = 10", 'lookback = 10\nindicators = [{ name = "atr", length = 14 }]'))
+    assert cli.main([base[0], str(with_atr), *base[2:]]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("forecast: error: indicator atr") and "high, low" in err
