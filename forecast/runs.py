@@ -10,17 +10,23 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import tempfile
+import tomllib
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from forecast import config
 from forecast.config import to_toml
 from forecast.errors import ForecastError
-from forecast.files import write_atomic
+from forecast.files import publish, temp_dir, write_atomic
+from forecast.result import Result
+
+PREDICTION_COLUMNS = ["date", "fold", "model", "seed", "y_true", "y_pred", "y_last"]
 
 
 def slug(name: str) -> str:
@@ -30,19 +36,25 @@ def slug(name: str) -> str:
 
 
 def run_id(exp, data_sha: str, now=None) -> str:
-    """``YYYYmmdd-HHMMSS-<hash of the settings and data>``: sortable and telling."""
+    """``YYYYmmdd-HHMMSS-<hash of the settings and data>-<4 random hex digits>``: sortable
+    and telling; the random part keeps apart two runs of one experiment started in the same
+    second (in two terminals, or a sweep beside a run)."""
     digest = hashlib.sha256((to_toml(exp) + data_sha).encode()).hexdigest()[:8]
-    return f"{(now or datetime.now()):%Y%m%d-%H%M%S}-{digest}"
+    return f"{(now or datetime.now()):%Y%m%d-%H%M%S}-{digest}-{secrets.token_hex(2)}"
 
 
-def save(run, out="reports", *, render=True) -> Path:
-    """Write ``run`` (a :class:`forecast.walkforward.Run`) and return its directory."""
+def save(result, out="reports", *, pages=None) -> Path:
+    """Write ``result`` (a :class:`forecast.result.Result`) as a run directory; its path.
+
+    ``pages(run_dir) -> None`` may add files (the report) to the directory before it
+    appears: runs.py writes data files only, the report package writes HTML.
+    """
     out = Path(out)
     check_writable(out)
-    rid = run_id(run.experiment, run.metrics["data"]["sha256"])
-    run.metrics["run_id"] = rid
-    run.metrics["created"] = datetime.now().isoformat(timespec="seconds")
-    final = out / slug(run.experiment.name) / rid
+    rid = run_id(result.experiment, result.data.sha256)
+    result.run_id = rid
+    result.created = datetime.now().isoformat(timespec="seconds")
+    final = out / slug(result.experiment.name) / rid
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{rid}.", dir=final.parent))
@@ -53,23 +65,21 @@ def save(run, out="reports", *, render=True) -> Path:
         raise ForecastError(f"cannot write to {out}: {e.strerror or e}; choose another "
                             "folder with --out") from None
     try:
-        (tmp / "metrics.json").write_text(json.dumps(run.metrics, indent=1), encoding="utf-8")
-        run.predictions.to_csv(tmp / "predictions.csv", index=False, date_format="%Y-%m-%d",
-                               float_format="%.6f")
-        if run.equity is not None:
-            run.equity.to_csv(tmp / "equity.csv", index=False, date_format="%Y-%m-%d",
-                              float_format="%.6f")
-        (tmp / "experiment.toml").write_text(to_toml(run.experiment), encoding="utf-8")
-        if render:
-            from forecast import report
-            report.render(tmp)
+        (tmp / "metrics.json").write_text(json.dumps(result.metrics, indent=1),
+                                          encoding="utf-8")
+        result.predictions.to_csv(tmp / "predictions.csv", index=False,
+                                  date_format="%Y-%m-%d", float_format="%.6f")
+        if result.equity is not None:
+            result.equity.to_csv(tmp / "equity.csv", index=False, date_format="%Y-%m-%d",
+                                 float_format="%.6f")
+        (tmp / "experiment.toml").write_text(to_toml(result.experiment), encoding="utf-8")
+        if pages is not None:
+            pages(tmp)
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if render:
-        from forecast import report
-        report.render_index(out)
+    result.path = final
     return final
 
 
@@ -77,7 +87,10 @@ class Checkpoint:
     """The finished folds of a run in progress, kept so that ``--resume`` can continue it.
 
     Lives in ``<out>/<experiment>/.unfinished/<started>/`` (outside the finished-runs
-    layout) until the run is saved; each fold is written whole or not at all.
+    layout) until the run is saved. Each finished fold is one directory, ``fold-NNN/``,
+    holding its records and the model states after it; it is filled under a hidden name,
+    flushed to the disk and renamed into place, so a kill at any moment leaves a fold
+    whole or absent, never the states of one fold beside the records of another.
     """
 
     def __init__(self, path: Path, exp):
@@ -95,7 +108,8 @@ class Checkpoint:
     def latest(cls, exp, out="reports"):
         """The newest unfinished run of ``exp``; an error if there is none or it differs."""
         root = Path(out) / slug(exp.name) / ".unfinished"
-        found = sorted(root.glob("*/experiment.toml"), key=lambda p: p.parent.name)
+        found = sorted((p for p in root.glob("*/experiment.toml")
+                        if not p.parent.name.startswith(".")), key=lambda p: p.parent.name)
         if not found:
             raise ForecastError(f"no unfinished run of {exp.name} in {out} to resume: run "
                                 "it without --resume")
@@ -105,13 +119,18 @@ class Checkpoint:
             raise ForecastError(f"the unfinished run in {found[-1].parent} used other "
                                 f"settings ({changed}): resume with the same settings, or "
                                 "run without --resume")
+        for tmp in found[-1].parent.glob(".*.tmp"):  # a fold a kill left half-written
+            shutil.rmtree(tmp, ignore_errors=True)
         return cls(found[-1].parent, exp)
+
+    def _folds(self) -> list[Path]:
+        return sorted(p for p in self.path.glob("fold-*") if (p / "records.json").is_file())
 
     def finished(self) -> dict[int, dict]:
         """Fold number -> what was saved for it (``records``, ``data_sha256``)."""
         out = {}
-        for path in sorted(self.path.glob("fold-*.json")):
-            saved = json.loads(path.read_text(encoding="utf-8"))
+        for path in self._folds():
+            saved = json.loads((path / "records.json").read_text(encoding="utf-8"))
             for r in saved["records"]:
                 r["pred"] = np.asarray(r["pred"], dtype="float64")
             out[saved["fold"]] = saved
@@ -119,8 +138,9 @@ class Checkpoint:
 
     def states(self) -> dict:
         """(model, seed) -> the arrays of its state after the last finished fold."""
-        path = self.path / "states.npz"
-        if not path.is_file():
+        folds = self._folds()
+        path = folds[-1] / "states.npz" if folds else None
+        if path is None or not path.is_file():
             return {}
         out = {}
         with np.load(path) as z:
@@ -130,20 +150,36 @@ class Checkpoint:
         return out
 
     def save(self, fold, records, states, data_sha):
-        """Keep one finished fold (and the model states to continue from)."""
-        if not self.path.is_dir():
-            self.path.mkdir(parents=True)
-            write_atomic(self.path / "experiment.toml", self.settings)
+        """Keep one finished fold and the model states to continue from, as one unit.
+
+        An I/O error (a full disk, a removed folder) ends in a ForecastError naming the
+        folder; the folds saved before it stay for ``--resume``.
+        """
         arrays = {f"{name}|{seed}|{i}": a for (name, seed), m in states.items()
                   for i, a in enumerate(getattr(m, "state", list)())}
-        if arrays:
-            fd, tmp = tempfile.mkstemp(dir=self.path, suffix=".npz")
-            os.close(fd)
-            np.savez(tmp, **arrays)
-            os.replace(tmp, self.path / "states.npz")
         saved = {"fold": fold, "data_sha256": data_sha, "records": [
             {**r, "pred": r["pred"].tolist()} for r in records]}
-        write_atomic(self.path / f"fold-{fold:03d}.json", json.dumps(saved))
+        tmp = None
+        try:
+            if not self.path.is_dir():  # the checkpoint itself appears whole, settings first
+                tmp = temp_dir(self.path.parent, self.path.name)
+                (tmp / "experiment.toml").write_text(self.settings, encoding="utf-8")
+                publish(tmp, self.path)
+            tmp = temp_dir(self.path, f"fold-{fold:03d}")
+            if arrays:
+                np.savez(tmp / "states.npz", **arrays)
+            (tmp / "records.json").write_text(json.dumps(saved), encoding="utf-8")
+            publish(tmp, self.path / f"fold-{fold:03d}")
+        except OSError as e:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            kept = sorted(self.finished()) if self.path.is_dir() else []
+            raise ForecastError(
+                f"cannot save fold {fold + 1} in {self.path}: {_why(e)}"
+                + (f"; folds {', '.join(str(k + 1) for k in kept)} are kept for --resume"
+                   if kept else "")) from None
+        for older in self._folds()[:-1]:  # only the newest states are ever read
+            (older / "states.npz").unlink(missing_ok=True)
 
     def discard(self):
         shutil.rmtree(self.path, ignore_errors=True)
@@ -152,6 +188,12 @@ class Checkpoint:
                 parent.rmdir()  # only when empty: other runs may be unfinished
             except OSError:
                 break
+
+
+def _why(e: OSError) -> str:
+    """An OSError in a few words: what went wrong, and with which file."""
+    where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+    return f"{e.strerror or e}{where}"
 
 
 def check_writable(out):
@@ -168,18 +210,37 @@ def _changed_lines(a, b):
     return "; ".join(diff[:3]) or "different settings"
 
 
-def load(run_dir) -> tuple[dict, pd.DataFrame]:
-    """``(metrics, predictions)`` of a run directory."""
+def load(run_dir, *, predictions=True) -> Result:
+    """The :class:`~forecast.result.Result` saved in ``run_dir`` (``predictions=False``
+    skips predictions.csv and equity.csv: an empty frame and None instead)."""
     run_dir = Path(run_dir)
     try:
         m = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-        p = pd.read_csv(run_dir / "predictions.csv", parse_dates=["date"])
+        p = (pd.read_csv(run_dir / "predictions.csv", parse_dates=["date"]) if predictions
+             else pd.DataFrame(columns=PREDICTION_COLUMNS))
+        equity = None
+        if predictions and (run_dir / "equity.csv").is_file():
+            equity = pd.read_csv(run_dir / "equity.csv", parse_dates=["date"])
+        exp = _experiment(run_dir / "experiment.toml", m)
     except FileNotFoundError as e:
         raise ForecastError(f"{run_dir} is not a run directory: {Path(e.filename).name} is "
                             "missing") from None
     except (ValueError, OSError) as e:
         raise ForecastError(f"{run_dir} holds a damaged run: {e}") from None
-    return m, p
+    if not isinstance(m, dict):
+        raise ForecastError(f"{run_dir} holds a damaged run: metrics.json is not an object")
+    return Result.from_metrics(m, exp, p, equity, path=run_dir)
+
+
+def _experiment(path, metrics):
+    """The run's experiment; a run written by a version whose settings no longer validate
+    (or a plugin not loaded now) still opens, with its name and ticker."""
+    try:
+        return config.from_dict(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (ForecastError, tomllib.TOMLDecodeError, FileNotFoundError):
+        name = metrics.get("experiment", path.parent.parent.name) if isinstance(
+            metrics, dict) else path.parent.parent.name
+        return config.Experiment(name=str(name))
 
 
 def find(root="reports") -> list[Path]:
