@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import cli, metrics, report
+from forecast import cli, metrics, report, runs, walkforward
 from forecast.errors import ForecastError
 from forecast.walkforward import _mean_std  # the fake run is summarised as a real one
 
@@ -149,7 +149,7 @@ def test_the_verdict_table_holds_the_numbers_of_metrics_json(tmp_path):
     for name, e in m["models"].items():
         for key in ("rmse", "mae", "mape", "directional_accuracy", "theil_u", "wall_seconds",
                     "params"):
-            assert shown[name][key] == pytest.approx(e[key], rel=1e-12), (name, key)
+            assert shown[name][key] == pytest.approx(e[key], rel=1e-12, nan_ok=True), (name, key)
     best = min(m["models"], key=lambda n: m["models"][n]["rmse"])
     assert re.search(rf'<tr data-model="{best}" class=best>', page)
 
@@ -318,7 +318,7 @@ def test_the_index_lists_every_run_newest_first_with_headline_numbers(tmp_path):
     # a run rendered without its report links to its metrics instead
     assert 'href="two/20240301-000000-bbbbbbbb/metrics.json"' in rows[0]
     m = json.loads((new / "metrics.json").read_text())
-    assert f'<td>{report._fmt(m["models"]["naive"]["rmse"], "price")}</td>' in rows[0]
+    assert f'<td>{report.markup.fmt(m["models"]["naive"]["rmse"], "price")}</td>' in rows[0]
 
 
 def test_compare_puts_runs_side_by_side_model_by_model(tmp_path):
@@ -391,3 +391,66 @@ def test_the_sweep_summary_page_lists_every_run(tmp_path):
     assert [s["label"] for s in charts_of(page)["chart-sweep"]["series"]] == ["naive",
                                                                               "single_lstm"]
     assert 'http-equiv="refresh"' in page  # runs are left: the page reloads itself
+
+
+def test_a_result_in_memory_renders_the_page_of_its_run_directory(tiny_experiment, tmp_path):
+    result = walkforward.run_experiment(tiny_experiment, progress=False)
+    in_memory = report.html(result)
+    run_dir = runs.save(result, tmp_path, pages=report.render)  # rendered from the files
+    saved = (run_dir / "report.html").read_text(encoding="utf-8")
+
+    def comparable(page):  # a run id and a creation time exist once saved
+        page = re.sub(r" · run [^<]*</p>", "</p>", page)
+        page = re.sub(r"<dt>created</dt><dd>[^<]*</dd>", "", page)
+        return re.sub(r'(id="report-data">).*?(</script>)', r"\1\2", page, flags=re.S)
+
+    assert comparable(in_memory) == comparable(saved)
+    assert "run not saved" in in_memory and f"run {run_dir.name}" in saved
+    # predictions.csv keeps 6 decimals: a chart's number may differ in its last digit
+    ours, theirs = charts_of(in_memory), charts_of(saved)
+    assert list(ours) == list(theirs) and "chart-equity" in ours
+    for key, chart in ours.items():
+        assert chart["x"] == pytest.approx(theirs[key]["x"], rel=1e-6)
+        for a, b in zip(chart["series"], theirs[key]["series"], strict=True):
+            assert a["label"] == b["label"]
+            assert [v is None for v in a["y"]] == [v is None for v in b["y"]]
+            for u, v in zip(a["y"], b["y"]):  # at most one unit of the last digit kept
+                unit = max((10.0 ** -len(repr(x).split(".")[-1]) for x in (u, v) if x),
+                           default=0)
+                assert u is None or abs(u - v) <= 1.01 * unit, (key, a["label"], u, v)
+
+
+def test_the_notebook_summary_holds_the_verdict_and_the_prices_chart(tmp_path):
+    result = runs.load(make_run(tmp_path))
+    fragment = report.summary_html(result)
+    assert fragment.startswith("<iframe srcdoc=") and fragment.endswith("</iframe>")
+    inner = html.unescape(re.search(r'srcdoc="([^"]*)"', fragment).group(1))
+    assert "No model beats naive persistence" in inner
+    assert set(verdict_values(inner)) == {"naive", "single_lstm", "stacked_lstm"}
+    assert list(charts_of(inner)) == ["chart-prices"]
+    assert not re.search(r'<(script|link|img|iframe)[^>]+(src|href)="(?!data:|#)', inner)
+
+
+def test_compare_table_has_a_row_per_run_and_model(tmp_path):
+    a = make_run(tmp_path, ticker="AAA", run_id="20240101-000000-aaaaaaaa", trading=True)
+    b = make_run(tmp_path, ticker="BBB", run_id="20240101-000001-bbbbbbbb",
+                 models=("naive", "single_lstm"), seed=2)
+    table = report.compare_table([a, runs.load(b)])
+    assert list(table[["ticker", "model"]].itertuples(index=False, name=None)) == [
+        ("AAA", "naive"), ("AAA", "single_lstm"), ("AAA", "stacked_lstm"),
+        ("BBB", "naive"), ("BBB", "single_lstm")]
+    m = json.loads((b / "metrics.json").read_text())
+    row = table[(table.ticker == "BBB") & (table.model == "single_lstm")].iloc[0]
+    assert row.theil_u == m["models"]["single_lstm"]["theil_u"]
+    assert row.run == "20240101-000001-bbbbbbbb" and np.isnan(row.sharpe)
+    assert not table[table.ticker == "AAA"].sharpe.isna().any()
+
+
+def test_a_section_is_one_entry_of_the_registry(tmp_path, monkeypatch):
+    run = make_run(tmp_path)
+    extra = report.Section("notes", "Notes", lambda result, charts: (
+        f"<p id=notes-text>{len(result.models)} models</p>"))
+    monkeypatch.setattr(report, "SECTIONS", [*report.SECTIONS, extra])
+    page = report.render(run).read_text(encoding="utf-8")
+    assert '<section id="notes"><h2>Notes</h2><p id=notes-text>3 models</p></section>' in page
+    assert '<a href="#notes">Notes</a>' in page

@@ -1,0 +1,153 @@
+"""The verdict (does any model beat naive persistence, and is the difference significant?)
+and the Diebold-Mariano table."""
+from __future__ import annotations
+
+import math
+
+from forecast.report.markup import best, cell, esc, fmt, num
+from forecast.report.sections.audit import leak_findings
+from forecast.report.sections.common import has_std, rows
+
+# (key, column title, formatter kind, lower is better?) of the verdict table
+COLUMNS = (
+    ("rmse", "RMSE", "price", True),
+    ("mae", "MAE", "price", True),
+    ("mape", "MAPE %", "mape", True),
+    ("directional_accuracy", "direction right %", "share", False),
+    ("theil_u", "Theil's U", "ratio", True),
+    ("wall_seconds", "wall time s", "seconds", None),
+    ("params", "parameters", "count", None),
+)
+
+
+def verdict(result, charts) -> str:
+    """The verdict in sentences, the table of every model's errors, and what they mean."""
+    if not result.models:
+        return "<p>This run holds no model results.</p>"
+    return verdict_box(result) + table(result) + (
+        "<p class=note>RMSE and MAE in price units over all test days; Theil's U is the "
+        "RMSE relative to naive persistence (below 1 beats it); wall time is training plus "
+        "prediction over all folds; naive persistence forecasts no move, so its direction is "
+        "never counted right" + (", ± the standard deviation over seeds" if
+                                       has_std(result) else "") + ".</p>")
+
+
+def verdict_box(result) -> str:
+    """The verdict in sentences: the winner, each other model against naive, trading, the
+    leak audit."""
+    models = rows(result)
+    win = best(models, "rmse")
+    naive = models.get("naive")
+    lines, lost = [], True
+    if win is None:
+        lines.append("No model has a finite RMSE: every forecast failed.")
+    elif naive is None:
+        lines.append(f"<b>{esc(win)}</b> has the lowest RMSE, "
+                     f"{fmt(models[win]['rmse'], 'price')}. This run has no naive "
+                     "persistence to compare with.")
+    elif win == "naive":
+        lines.append("<b>No model beats naive persistence</b> (“tomorrow = today”): it has "
+                     f"the lowest RMSE, {fmt(naive['rmse'], 'price')}.")
+    else:
+        lost = False
+        gain = 1 - num(models[win]["rmse"]) / num(naive["rmse"])
+        lines.append(f"<b>{esc(win)}</b> wins: RMSE {fmt(models[win]['rmse'], 'price')}, "
+                     f"{gain:.2%} lower than naive persistence "
+                     f"({fmt(naive['rmse'], 'price')}){_dm_clause(models[win])}.")
+    for name, e in models.items():
+        if name in ("naive", win) or naive is None:
+            continue
+        u = num(e.get("theil_u"))
+        if not math.isfinite(u):
+            lines.append(f"<b>{esc(name)}</b> has no Theil's U: its forecasts failed.")
+        elif u >= 1:
+            lines.append(f"<b>{esc(name)}</b> does not beat naive persistence: its RMSE is "
+                         f"{_pct_change(u)} higher (Theil's U {fmt(u, 'ratio')})"
+                         f"{_dm_clause(e)}.")
+        else:
+            lines.append(f"<b>{esc(name)}</b> beats naive persistence by {_pct_change(u)} "
+                         f"(Theil's U {fmt(u, 'ratio')}){_dm_clause(e)}.")
+    lines.append(_trading_headline(result))
+    findings = leak_findings(result)
+    lines.append("Leak audit: " + ("not possible, the fold dates were not recorded."
+                                   if findings is None else
+                                   f'<span class="fail">{esc("; ".join(findings))}</span>.'
+                                   if findings else "passed (see below)."))
+    return (f'<div class="verdict{" lost" if lost else ""}" id="verdict-text">'
+            + "".join(f"<p>{line}</p>" for line in lines if line) + "</div>")
+
+
+def table(result) -> str:
+    """The verdict table: one row per model, the best of each column in bold."""
+    models = rows(result)
+    top = best(models, "rmse")
+    winners = {key: best(models, key, lower) for key, _, _, lower in COLUMNS
+               if lower is not None}
+    head = "".join(f'<th data-key="{key}">{title}</th>' for key, title, _, _ in COLUMNS)
+    out = []
+    for name, e in models.items():
+        cells = "".join(cell(e, key, kind, winners.get(key) == name)
+                        for key, _, kind, _ in COLUMNS)
+        badge = '<span class="badge">best</span>' if name == top else ""
+        out.append(f'<tr data-model="{esc(name)}"{" class=best" if name == top else ""}>'
+                   f'<td class="text">{esc(name)}{badge}</td>{cells}</tr>')
+    return (f'<div class="scroll"><table id="verdict-table"><tr><th class=text>model</th>'
+            f'{head}</tr>{"".join(out)}</table></div>')
+
+
+def significance(result, charts) -> str:
+    """Diebold-Mariano against naive persistence, overall and per fold."""
+    tested = {n: m for n, m in result.models.items() if "dm_stat" in m.scores and n != "naive"}
+    if not tested:
+        return ""
+    folds = sorted({f["fold"] for m in tested.values() for f in m.folds if "dm_pvalue" in f})
+    head = ("<tr><th class=text>model</th><th>DM statistic</th><th>p-value</th>"
+            "<th class=text>against naive persistence</th>"
+            + "".join(f"<th>fold {esc(k)} p</th>" for k in folds) + "</tr>")
+    out = []
+    for name, m in tested.items():
+        per_fold = {f["fold"]: f for f in m.folds}
+        cells = "".join(cell(per_fold.get(k, {}), "dm_pvalue", "p") for k in folds)
+        out.append(f'<tr data-model="{esc(name)}"><td class="text">{esc(name)}</td>'
+                   f'{cell(m.scores, "dm_stat", "ratio2")}{cell(m.scores, "dm_pvalue", "p")}'
+                   f'<td class="text">{_dm_words(m.scores)}</td>{cells}</tr>')
+    return (f'<div class="scroll"><table id="significance-table">{head}{"".join(out)}'
+            "</table></div><p class=note>Diebold-Mariano test of equal squared errors against "
+            "naive persistence on the same days (Harvey-Leybourne-Newbold correction, "
+            "two-sided). A negative statistic means smaller errors than naive; a p-value "
+            "below 0.05 means the difference is unlikely to be luck.</p>")
+
+
+def _trading_headline(result) -> str:
+    """One line on trading: the best Sharpe ratio against buy-and-hold's ('' without)."""
+    traded = {n: m.trading for n, m in result.models.items() if isinstance(m.trading, dict)}
+    bh = result.buy_and_hold
+    top = best(traded, "sharpe", lower=False)
+    if top is None or not isinstance(bh, dict):
+        return ""
+    s, b = num(traded[top].get("sharpe")), num(bh.get("sharpe"))
+    return (f"Trading on the forecasts: best Sharpe ratio {fmt(s, 'ratio2')} "
+            f"({esc(top)}), {'above' if s > b else 'below'} buy-and-hold's "
+            f"{fmt(b, 'ratio2')}.")
+
+
+def _pct_change(u: float) -> str:
+    return f"{abs(u - 1):.2%}"
+
+
+def _dm_clause(e: dict) -> str:
+    p = num(e.get("dm_pvalue"))
+    if not math.isfinite(p):
+        return ""
+    return (f"; the difference is {'' if p < 0.05 else 'not '}significant at 5% "
+            f"(Diebold-Mariano p = {fmt(p, 'p')})")
+
+
+def _dm_words(e: dict) -> str:
+    stat, p = num(e.get("dm_stat")), num(e.get("dm_pvalue"))
+    if not (math.isfinite(stat) and math.isfinite(p)):
+        return "not testable"
+    if p >= 0.05:
+        return "no significant difference"
+    return ('<span class="ok">significantly more accurate</span>' if stat < 0 else
+            '<span class="fail">significantly less accurate</span>')
