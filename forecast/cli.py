@@ -12,6 +12,7 @@ import sys
 import traceback
 
 from forecast.errors import ForecastError
+from forecast.quiet import quiet_tensorflow
 
 # TensorFlow prints start-up chatter on stderr unless told otherwise before it is imported
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -33,6 +34,10 @@ def main(argv=None) -> int:
             traceback.print_exc()
         print(f"forecast: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `forecast indicators --all | head`: the reader has enough
+        sys.stderr.close()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as e:  # a full disk, a folder removed or unwritable, ... mid-run
         if args.debug:
             traceback.print_exc()
@@ -51,65 +56,10 @@ def _own_line(args):
     return "" if getattr(args, "quiet", False) else "\n"
 
 
-# Lines TensorFlow writes straight to the stderr file while it is imported, whatever
-# TF_CPP_MIN_LOG_LEVEL says (its oneDNN notice comes twice, before its logging is set up)
-_CHATTER = ("oneDNN custom operations are on", "before absl::InitializeLog() is called",
-            "cpu_feature_guard.cc", "To enable the following instructions",
-            "TF-TRT Warning", "Unable to register cu", "computation placer already registered",
-            "I0000 00:00:")  # information only; warnings and errors are passed on
-
-
-def quiet_tensorflow():
-    """Import TensorFlow, when something first imports it, with its start-up chatter cut
-    from stderr; any other line it writes then is passed on."""
-    import importlib.util
-
-    class Finder:
-        def find_spec(self, name, path=None, target=None):
-            if name != "tensorflow":
-                return None
-            sys.meta_path.remove(self)
-            spec = importlib.util.find_spec(name)
-            if spec is None or not hasattr(spec.loader, "exec_module"):
-                return spec
-            run = spec.loader.exec_module
-
-            def exec_module(module):
-                with _filtered_stderr():
-                    run(module)
-            spec.loader.exec_module = exec_module
-            return spec
-
-    if "tensorflow" not in sys.modules and not any(
-            type(f).__name__ == "Finder" and f.__module__ == __name__ for f in sys.meta_path):
-        sys.meta_path.insert(0, Finder())
-
-
-class _filtered_stderr:
-    """Send file descriptor 2 to a temporary file; on exit, pass on all but chatter."""
-
-    def __enter__(self):
-        import tempfile
-        sys.stderr.flush()
-        self.saved, self.tmp = os.dup(2), tempfile.TemporaryFile()
-        os.dup2(self.tmp.fileno(), 2)
-
-    def __exit__(self, *exc):
-        sys.stderr.flush()
-        os.dup2(self.saved, 2)
-        os.close(self.saved)
-        self.tmp.seek(0)
-        lines = self.tmp.read().decode(errors="replace").splitlines(keepends=True)
-        self.tmp.close()
-        kept = "".join(line for line in lines if not any(c in line for c in _CHATTER))
-        if kept:
-            sys.stderr.write(kept)
-            sys.stderr.flush()
-
-
 def experiment_from_args(args):
     """The experiment file of ``args.config`` with the command-line overrides applied."""
     from forecast import config
+    extra = load_plugins(args)  # before the file: it may name their indicators and models
     exp = config.load_experiment(args.config)
     models = None
     if args.models:
@@ -120,11 +70,20 @@ def experiment_from_args(args):
     if args.csv and not ticker:  # the file's prices are not the experiment's ticker's
         from forecast.data import csv_ticker
         ticker = csv_ticker(args.csv)
-    return config.replace(exp, **{
+    return config.override(exp, {
         "data.ticker": ticker, "data.source": source, "data.csv": args.csv,
         "data.date_format": args.date_format,
         "data.start": args.start, "data.end": args.end, "training.epochs": args.epochs,
-        "split.folds": args.folds, "seed": args.seed, "models": models})
+        "split.folds": args.folds, "seed": args.seed, "models": models,
+        "plugins": list(dict.fromkeys([*exp.plugins, *extra])) if extra else None})
+
+
+def load_plugins(args) -> list[str]:
+    """Import the ``--plugin`` files and modules; their resolved names."""
+    from forecast import plugins
+    specs = [plugins.resolve(p) for p in getattr(args, "plugin", None) or []]
+    plugins.load(specs)
+    return specs
 
 
 def cmd_run(args):
@@ -147,10 +106,14 @@ def cmd_run(args):
             checkpoint.discard()  # nothing worth keeping: leave no trace of a failed start
         raise
     from forecast import report
-    out = runs.save(run, args.out, pages=report.render)
-    report.render_index(args.out)
+    try:
+        out = runs.save(run, args.out, pages=report.render)
+    except ForecastError as e:  # e.g. the disk filled up: the trained folds stay
+        raise ForecastError(f"{e}; every fold is kept in {checkpoint.path}: add --resume "
+                            "to save the run without training again") from None
     checkpoint.discard()
-    _print_summary(run.metrics)
+    report.render_index(args.out)
+    _print_summary(run)
     print(out)
 
 
@@ -167,7 +130,7 @@ def cmd_compare(args):
 
 def cmd_sweep(args):
     from forecast import sweep
-    return sweep.main(args)
+    return sweep.main(args, experiment_from_args(args))
 
 
 def cmd_fetch(args):
@@ -200,15 +163,25 @@ def cmd_report(args):
 
 
 def cmd_indicators(args):
-    from forecast.indicators import INDICATORS
-    print(f"{'name':<14} {'scale':<8} {'parameters (defaults)':<28} description")
-    for ind in INDICATORS.values():
+    from forecast import indicators
+    load_plugins(args)
+    entries = list(indicators.INDICATORS.values())
+    if args.all:
+        entries += [indicators.resolve(n) for n in indicators.ta_names()
+                    if n not in indicators.INDICATORS]
+    print(f"{'name':<16} {'scale':<8} {'needs':<22} {'parameters (defaults)':<30} "
+          "from, description")
+    for ind in entries:
         params = ", ".join(f"{k}={v}" for k, v in ind.defaults.items())
-        print(f"{ind.name:<14} {ind.scale:<8} {params:<28} {plain(ind.doc)}")
+        print(f"{ind.name:<16} {ind.scale or 'inferred':<8} {' '.join(ind.needs):<22} "
+              f"{params:<30} {ind.source}: {plain(ind.doc)}")
+    if not args.all:
+        print("any pandas-ta indicator works by its name too: forecast indicators --all")
 
 
 def cmd_models(args):
     from forecast.models import MODELS
+    load_plugins(args)
     print(f"{'name':<14} {'parameters (defaults)':<28} description")
     for m in MODELS.values():
         params = ", ".join(f"{k}={v}" for k, v in m.defaults.items())
@@ -222,18 +195,45 @@ def plain(doc) -> str:
     return re.sub(r"`{1,2}([^`]*)`{1,2}", r"\1", text)
 
 
-def _print_summary(m):
-    print(f"{'model':<14} {'RMSE':>10} {'MAE':>10} {'dir.acc':>8} {'Theil U':>8} {'wall s':>7}")
-    for name, e in m["models"].items():
-        # naive predicts no move, so it has no direction to get right
-        direction = "-" if name == "naive" else f"{e['directional_accuracy']:.3f}"
-        print(f"{name:<14} {e['rmse']:>10.3f} {e['mae']:>10.3f} {direction:>8} "
-              f"{e['theil_u']:>8.4f} {e['wall_seconds']:>7.1f}")
-    print(f"walk-forward {m['walkforward_seconds']:.1f} s wall clock (the networks' own "
+_LABELS = {"rmse": "RMSE", "mae": "MAE", "directional_accuracy": "dir.acc",
+           "theil_u": "Theil U", "dm_pvalue": "DM p", "brier": "Brier",
+           "brier_skill": "Brier SS", "roc_auc": "ROC AUC", "qlike": "QLIKE",
+           "mz_r2": "MZ R2", "dm_garch_pvalue": "DM p garch"}
+
+
+def _print_summary(result):
+    """The run's headline scores, one row per model, and its verdict in one line."""
+    table = result.summary()
+    cols = list(result.headline)
+    width = max(len("model"), *map(len, table.index))
+    print(f"{'model':<{width}} " + " ".join(f"{_LABELS.get(c, c):>10}" for c in cols)
+          + f" {'wall s':>7}")
+    for name, row in table.iterrows():
+        cells = " ".join(f"{_number(row.get(c)):>10}" for c in cols)
+        print(f"{name:<{width}} {cells} {row.wall_seconds:>7.1f}")
+    print(f"walk-forward {result.walkforward_seconds:.1f} s wall clock (the networks' own "
           "seconds overlap: they train side by side)")
-    losers = [n for n, e in m["models"].items() if n != "naive" and e["theil_u"] >= 1]
-    if losers:
-        print(f"does not beat naive persistence: {', '.join(losers)}")
+    if "theil_u" in cols:
+        losers = [n for n, m in result.models.items()
+                  if n != "naive" and (m.scores.get("theil_u") or 0) >= 1]
+        if losers:
+            print(f"does not beat naive persistence: {', '.join(losers)}")
+        return
+    from forecast.targets import TARGETS
+    target = TARGETS[result.experiment.features.target]
+    scores = {n: m.scores for n, m in result.models.items()}
+    for name in scores:
+        if name not in target.references:
+            print(target.skill(name, scores[name], scores))
+
+
+def _number(v) -> str:
+    """A score for the table: '-' when undefined (naive's direction: it predicts no move)."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return "-"
+    return "-" if x != x else f"{x:.4f}" if abs(x) < 1000 else f"{x:,.1f}"
 
 
 def add_run_options(r):
@@ -318,10 +318,17 @@ def _parser():
     add_run_options(sw)
     sw.set_defaults(func=cmd_sweep)
 
-    i = sub.add_parser("indicators", help="list the indicators an experiment can use")
+    i = sub.add_parser("indicators", help="list the indicators an experiment can use",
+                       description="The registered indicators (forecast's and your plugins'); "
+                       "with --all also every pandas-ta indicator, usable by its name.")
+    i.add_argument("--all", action="store_true", help="also list pandas-ta's indicators")
     i.set_defaults(func=cmd_indicators)
     m = sub.add_parser("models", help="list the models an experiment can compare")
     m.set_defaults(func=cmd_models)
+    for s in (r, sw, i, m):
+        s.add_argument("--plugin", action="append", metavar="PATH_OR_MODULE",
+                       help="import a file or module that registers indicators or models "
+                       "(repeatable; also plugins = [...] in the experiment file)")
     for s in sub.choices.values():
         s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show tracebacks of errors")

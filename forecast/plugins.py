@@ -67,6 +67,8 @@ def sources(specs) -> dict:
 
 def _load(spec: str, code: str | None) -> dict:
     if is_file(spec):
+        if code is None and spec in _loaded and not Path(spec).is_file():
+            return _loaded[spec]  # a worker given the code: the file is not here
         code = _read(spec) if code is None else code
         digest = hashlib.sha256(code.encode()).hexdigest()
         if _loaded.get(spec, {}).get("sha256") == digest:

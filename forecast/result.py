@@ -15,11 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.config import Experiment
+from forecast.targets import TARGETS
 
 SCHEMA_VERSION = 2
 
-# the CLI table's columns, and Result.summary()'s first ones
-HEADLINE = ("rmse", "mae", "directional_accuracy", "theil_u", "dm_pvalue")
 
 
 @dataclass(frozen=True)
@@ -116,22 +115,22 @@ class Result:
     created: str | None = None
     path: Path | None = None         # the run directory, once saved or when read back
 
+    @property
+    def headline(self) -> tuple:
+        """The target's headline scores: the CLI table's columns."""
+        return TARGETS[self.experiment.features.target].headline
+
     def summary(self) -> pd.DataFrame:
-        """One row per model: the CLI table's columns, then every other score."""
+        """One row per model: the headline scores, every other score, time and size."""
         rows = {}
         for name, m in self.models.items():
             scalars = {k: v for k, v in m.scores.items() if not isinstance(v, (dict, list))}
-            first = {k: scalars.get(k) for k in HEADLINE if k in scalars}
+            first = {k: scalars.get(k) for k in self.headline}
             rows[name] = {**first, **{k: v for k, v in scalars.items() if k not in first},
                           "wall_seconds": m.wall_seconds, "params": m.params}
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index.name = "model"
         return frame
-
-    def losers(self) -> list[str]:
-        """Models that do not beat naive persistence (Theil's U of 1 or more)."""
-        return [n for n, m in self.models.items()
-                if n != "naive" and (m.scores.get("theil_u") or 0) >= 1]
 
     @property
     def metrics(self) -> dict:

@@ -27,12 +27,12 @@ import os
 import sys
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as time_of_day
 from pathlib import Path
 
-from forecast import config, runs
+from forecast import config, plugins, runs
 from forecast.errors import ForecastError
 from forecast.files import write_atomic
 
@@ -49,6 +49,7 @@ class Job:
     ticker: str
     settings: dict  # the --grid values of this combination, key -> value
     toml: str       # config.to_toml of the experiment: what a worker runs
+    plugins: dict = field(default_factory=dict)  # plugin file -> its code, for the worker
 
 
 # --- combinations ------------------------------------------------------------------------
@@ -127,23 +128,6 @@ def parse_tickers(text, default: str) -> list[str]:
     return tickers
 
 
-def apply(exp: config.Experiment, key: str, value) -> config.Experiment:
-    """``exp`` with one dotted setting changed: ``training.epochs``, ``seed`` or
-    ``models.NAME.KEY`` (a model's own parameter); validated like an experiment file."""
-    if key.startswith("models."):
-        _, name, param = (key.split(".", 2) + [""])[:3]
-        if not param:
-            raise ForecastError(f'--grid "{key}": a model setting is models.NAME.KEY, e.g. '
-                                "models.single_lstm.units=16,32")
-        if name not in exp.models:
-            raise ForecastError(f'--grid "{key}": the sweep has no model "{name}" (it has '
-                                f'{", ".join(exp.models)}); add it with --models')
-        models = {n: dict(p) for n, p in exp.models.items()}
-        models[name][param] = value
-        return config.replace(exp, models=models)
-    return config.replace(exp, **{key: value})
-
-
 def run_key(exp: config.Experiment) -> str:
     """A run's identity: the hash of its resolved settings (what ``experiment.toml`` holds)."""
     return _digest(config.to_toml(exp))
@@ -158,33 +142,33 @@ def combinations(base: config.Experiment, tickers, grid) -> list[Job]:
     jobs, keys = [], set()
     keys_of_grid = [k for k, _ in grid]
     for ticker in tickers:
-        with_ticker = config.replace(base, **{"data.ticker": ticker})
+        with_ticker = config.override(base, {"data.ticker": ticker})
         for values in itertools.product(*[v for _, v in grid]):
-            exp = with_ticker
-            for key, value in zip(keys_of_grid, values):
-                exp = apply(exp, key, value)
+            exp = config.override(with_ticker, dict(zip(keys_of_grid, values)))
             key = run_key(exp)
             if key in keys:
                 continue
             keys.add(key)
             jobs.append(Job(key, ticker, dict(zip(keys_of_grid, values)),
-                            config.to_toml(exp)))
+                            config.to_toml(exp), plugins.sources(exp.plugins)))
     return jobs
 
 
 # --- one run, in whichever process runs it ------------------------------------------------
 
 
-def run_job(toml_text: str) -> dict:
-    """Run one experiment (as TOML); return ``{"run": Run}`` or ``{"error": one line}``.
+def run_job(toml_text: str, plugin_code: dict | None = None) -> dict:
+    """Run one experiment (as TOML); return ``{"run": Result}`` or ``{"error": one line}``.
 
-    Runs in a worker process or a Ray task. It starts from a clear Keras session, so a
-    run's predictions do not depend on what the worker ran before.
+    Runs in a worker process or a Ray task. ``plugin_code`` (file -> code) is imported
+    first, so a worker needs no copy of the plugin files. It starts from a clear Keras
+    session, so a run's predictions do not depend on what the worker ran before.
     """
     started = time.perf_counter()
     messages: list[str] = []
     try:
         from forecast import walkforward
+        plugins.load(list(plugin_code or {}), sources=plugin_code)
         exp = config.from_dict(tomllib.loads(toml_text))
         if "keras" in sys.modules:
             sys.modules["keras"].backend.clear_session()
@@ -222,7 +206,7 @@ def _init_worker(env: dict):
     from tqdm.auto import tqdm
     os.environ.update(env)  # before TensorFlow is imported in this process
     if env.get("TF_CPP_MIN_LOG_LEVEL") != "0":  # unless TensorFlow's log is asked for
-        from forecast.cli import quiet_tensorflow
+        from forecast.quiet import quiet_tensorflow
         quiet_tensorflow()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     tqdm.set_lock(threading.RLock())  # not tqdm's semaphore, which a stopped worker leaks
@@ -240,7 +224,7 @@ def execute_local(jobs, workers: int, threads: int):
                                mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(thread_env(threads),))
     try:
-        futures = {pool.submit(run_job, job.toml): job for job in jobs}
+        futures = {pool.submit(run_job, job.toml, job.plugins): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
             try:
@@ -296,7 +280,7 @@ def execute_ray(jobs, address, workers, threads: int):
             limit = workers or max(1, int(ray.cluster_resources().get("CPU", 1) // threads))
             while waiting and len(in_flight) < limit:
                 job = waiting.pop(0)
-                in_flight[task.remote(job.toml)] = job
+                in_flight[task.remote(job.toml, job.plugins)] = job
             ready, _ = ray.wait(list(in_flight), num_returns=1)
             job = in_flight.pop(ready[0])
             try:
@@ -339,14 +323,12 @@ def headline(metrics: dict) -> dict:
     return out
 
 
-def main(args) -> int:
+def main(args, base: config.Experiment) -> int:
     """``forecast sweep``: run every combination, write the summary, print its path last.
 
     Exit code 0 when every run finished, 1 when some failed, 2 for errors in the input
     (before any run starts), 130 when interrupted (finished runs are kept).
     """
-    from forecast.cli import experiment_from_args
-    base = experiment_from_args(args)
     tickers = parse_tickers(args.tickers, base.data.ticker)
     grid = parse_grid(args.grid)
     jobs = combinations(base, tickers, grid)

@@ -48,6 +48,8 @@ class Target:
     baseline = "naive"               # the model the verdict names, when the run has it
     baseline_label = "naive persistence"
     float_format = "%.6f"            # predictions.csv: enough digits to recompute metrics
+    # the scores of the CLI's table and the first columns of Result.summary()
+    headline = ("rmse", "mae", "directional_accuracy", "theil_u", "dm_pvalue")
 
     def truth(self, close, windows, horizon) -> np.ndarray:
         """What happened, for each window of ``make_windows(features, close, ...)``."""
@@ -148,6 +150,8 @@ class Direction(Target):
     unit = "probability of a rise"
     loss = "binary_crossentropy"
     baseline_label = "climatology"
+    float_format = "%.10g"  # ROC AUC ranks the probabilities: rounding would tie them
+    headline = ("accuracy", "brier", "brier_skill", "roc_auc", "dm_pvalue")
 
     def truth(self, close, windows, horizon):
         return (windows.target > np.asarray(close, float)[windows.end]).astype(float)
@@ -205,6 +209,7 @@ class Volatility(Target):
     references = ("naive", "garch")
     baseline = "garch"
     baseline_label = "GARCH(1,1)"
+    headline = ("qlike", "mz_r2", "dm_pvalue", "dm_garch_pvalue")
     float_format = "%.10g"  # variances of order 1e-5: significant digits, not decimals
 
     def truth(self, close, windows, horizon):

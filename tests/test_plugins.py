@@ -1,0 +1,203 @@
+"""Plugins: a user's file with an indicator and a model reaches every face and worker."""
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from forecast import cli, config, plugins
+from forecast.errors import ForecastError
+
+PLUGIN = '''
+import numpy as np
+from forecast import register_indicator, register_model
+
+
+@register_indicator("test_momentum", scale="free")
+def test_momentum(prices, length=5):
+    """Log change of the close over length days."""
+    return np.log(prices["close"] / prices["close"].shift(length))
+
+
+class Boosted:
+    """scikit-learn's GradientBoostingRegressor on the flattened windows."""
+    deterministic = True
+
+    def __init__(self, n_estimators):
+        from sklearn.ensemble import GradientBoostingRegressor
+        self.model = GradientBoostingRegressor(n_estimators=n_estimators, max_depth=2,
+                                               random_state=0)
+        self.params = None
+
+    def fit(self, fold):
+        self.model.fit(fold.X_train.reshape(len(fold.X_train), -1), fold.y_train)
+        return {}
+
+    def predict(self, fold):
+        flat = fold.X_test.reshape(len(fold.X_test), -1)
+        return fold.to_price(self.model.predict(flat))
+
+
+@register_model("test_boosted", n_estimators=5)
+def test_boosted(n_estimators, **_):
+    """Gradient-boosted trees."""
+    return Boosted(n_estimators)
+'''
+
+EXPERIMENT = '''
+name = "plugged"
+seed = 1
+plugins = ["{plugin}"]
+[data]
+source = "sample"
+ticker = "^GSPC"
+start = "2005-01-01"
+end = "2007-06-30"
+[features]
+lookback = 10
+indicators = [{{ name = "sma", length = 20 }}, {{ name = "test_momentum", length = 5 }}]
+[split]
+initial_train = 300
+folds = 2
+[models.naive]
+[models.test_boosted]
+'''
+
+
+@pytest.fixture(scope="module")
+def plugged(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("plugged")
+    (folder / "my_plugin.py").write_text(PLUGIN)
+    (folder / "plugged.toml").write_text(EXPERIMENT.format(plugin="my_plugin.py"))
+    return folder / "plugged.toml"
+
+
+def predictions(out, name="plugged"):
+    frames = [pd.read_csv(p) for p in sorted(Path(out).glob(f"{name}/*/predictions.csv"))]
+    return pd.concat(frames, ignore_index=True).sort_values(["date", "model"])
+
+
+def test_a_plugin_named_in_the_experiment_runs_and_is_recorded(plugged, tmp_path):
+    assert cli.main(["run", str(plugged), "--out", str(tmp_path), "--quiet"]) == 0
+    run = next(tmp_path.glob("plugged/*/metrics.json"))
+    m = json.loads(run.read_text())
+    assert set(m["models"]) == {"naive", "test_boosted"}
+    assert "test_momentum_5" in m["features"]
+    [record] = m["plugins"]
+    assert record["name"] == str(plugged.parent / "my_plugin.py")
+    assert len(record["sha256"]) == 64
+    assert "test_boosted" in set(pd.read_csv(run.parent / "predictions.csv").model)
+
+
+def test_listings_show_a_plugin_s_entries(tmp_path, capsys):
+    path = tmp_path / "listed_plugin.py"
+    path.write_text(PLUGIN.replace("test_momentum", "listed_momentum")
+                    .replace("test_boosted", "listed_boosted"))
+    assert cli.main(["indicators", "--plugin", str(path)]) == 0
+    assert "listed_momentum" in capsys.readouterr().out
+    assert cli.main(["models", "--plugin", str(path)]) == 0
+    assert "listed_boosted" in capsys.readouterr().out
+
+
+def test_a_misspelt_plugin_name_gets_did_you_mean(plugged, tmp_path):
+    bad = tmp_path / "typo.toml"
+    bad.write_text(plugged.read_text().replace("[models.test_boosted]",
+                                               "[models.test_bosted]")
+                   .replace('"my_plugin.py"', json.dumps(str(plugged.parent / "my_plugin.py"))))
+    with pytest.raises(ForecastError, match='Did you mean "test_boosted"'):
+        config.load_experiment(bad)
+
+
+def test_a_plugin_that_fails_to_import_is_one_line_and_debug_shows_why(tmp_path, capsys):
+    broken = tmp_path / "broken_plugin.py"
+    broken.write_text("import numpy\nraise RuntimeError('no luck today')\n")
+    assert cli.main(["models", "--plugin", str(broken)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"forecast: error: plugin {broken} failed to import: RuntimeError: no luck "
+                   "today"]
+    assert cli.main(["--debug", "models", "--plugin", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "raise RuntimeError('no luck today')" in err
+    assert cli.main(["models", "--plugin", "no_such_module_here"]) == 2
+    assert "is it installed" in capsys.readouterr().err
+
+
+def test_resume_refuses_when_a_plugin_changed(plugged, tmp_path):
+    from forecast import runs
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "my_plugin.py").write_text(PLUGIN.replace("test_", "resume_"))
+    toml = folder / "plugged.toml"
+    toml.write_text(EXPERIMENT.format(plugin="my_plugin.py").replace("test_", "resume_"))
+    exp = config.load_experiment(toml)
+    runs.Checkpoint.start(exp, tmp_path / "out").save(1, [], {}, "sha")
+    assert runs.Checkpoint.latest(exp, tmp_path / "out")  # unchanged: resumable
+    (folder / "my_plugin.py").write_text(PLUGIN.replace("test_", "resume_") + "\n# edited\n")
+    changed = config.load_experiment(toml)
+    with pytest.raises(ForecastError, match="other settings .*plugin"):
+        runs.Checkpoint.latest(changed, tmp_path / "out")
+
+
+def test_workers_get_the_plugin_code_not_the_file(plugged, tmp_path):
+    """A Ray node has no copy of the user's files: the job carries the code."""
+    from forecast import sweep
+    exp = config.load_experiment(plugged)
+    [job] = sweep.combinations(exp, ["^GSPC"], [])
+    moved = tmp_path / "elsewhere.py"  # the path in the job no longer exists
+    text = job.toml.replace(str(plugged.parent / "my_plugin.py"), str(moved))
+    code = {str(moved): job.plugins[str(plugged.parent / "my_plugin.py")]}
+    outcome = sweep.run_job(text, code)
+    assert "error" not in outcome, outcome.get("error")
+    assert "test_boosted" in set(outcome["run"].predictions.model)
+
+
+def test_local_sweep_predictions_equal_a_plain_run(plugged, tmp_path):
+    assert cli.main(["run", str(plugged), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert cli.main(["sweep", str(plugged), "--out", str(tmp_path / "sweep"), "--quiet",
+                     "--workers", "1"]) == 0
+    pd.testing.assert_frame_equal(predictions(tmp_path / "run"),
+                                  predictions(tmp_path / "sweep"))
+
+
+def test_ray_sweep_predictions_equal_a_plain_run(plugged, tmp_path):
+    try:
+        import ray
+    except ImportError:
+        if os.environ.get("FORECAST_REQUIRE_RAY") == "1":
+            raise
+        pytest.skip('Ray is not installed: pip install "ray[default]"')
+    assert cli.main(["run", str(plugged), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        assert cli.main(["sweep", str(plugged), "--out", str(tmp_path / "ray"), "--quiet",
+                         "--executor", "ray"]) == 0
+    finally:
+        ray.shutdown()
+    pd.testing.assert_frame_equal(predictions(tmp_path / "run"),
+                                  predictions(tmp_path / "ray"))
+
+
+def test_module_plugins_and_files_resolve(tmp_path):
+    assert plugins.resolve("mypkg.models") == "mypkg.models"
+    assert plugins.resolve("x.py", tmp_path) == str(tmp_path / "x.py")
+    with pytest.raises(ForecastError, match="does not exist"):
+        plugins.load([str(tmp_path / "missing.py")])
+    (tmp_path / "mod_plugin_xyz.py").write_text(textwrap.dedent('''
+        from forecast import register_model
+        from forecast.models import Naive
+
+        @register_model("module_naive")
+        def module_naive(**_):
+            """Naive, registered by a module."""
+            return Naive()
+    '''))
+    import sys
+    sys.path.insert(0, str(tmp_path))
+    try:
+        [record] = plugins.load(["mod_plugin_xyz"])
+    finally:
+        sys.path.remove(str(tmp_path))
+    from forecast.models import MODELS
+    assert "module_naive" in MODELS and record["name"] == "mod_plugin_xyz"
