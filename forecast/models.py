@@ -8,7 +8,9 @@ object with ``fit(fold) -> dict`` and ``predict(fold) -> prices``, where ``fold`
     def my_gru(units, **training):
         return KerasForecaster(lambda L: [L.GRU(units)], **training)
 
-This is the only module that imports Keras, and only when a network is first built.
+Any object with ``fit`` and ``predict`` will do (:class:`Forecaster` says what is asked of
+it and when). This is the only module that imports Keras, and only when a network is first
+built.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import functools
 import random
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -54,8 +56,45 @@ class ModelEntry:
 
 
 MODELS: dict[str, ModelEntry] = {}
-# deterministic, no Keras: one fit a fold, not a seed
-BASELINES = ("naive", "drift", "ridge", "logistic", "ewma", "garch", "har")
+
+
+@runtime_checkable
+class Forecaster(Protocol):
+    """What the walk-forward asks of a model (a Keras network or any other object).
+
+    Each fold, in order: ``fit(fold)`` on the fold's training samples (``fold.X_train``,
+    ``fold.y_train``; ``fold.X_val`` / ``fold.y_val`` are the tail kept for early stopping,
+    never the test samples) returns a history dict (``{"loss": [...], "val_loss": [...]}``
+    or ``{}``), then ``predict(fold)`` returns one forecast per test sample in the reported
+    unit (``fold.to_price(scaled)`` turns scaled predictions back). ``params`` counts the
+    fitted parameters (None when unknown).
+
+    Optional attributes and methods, looked up with ``getattr``:
+
+    - ``deterministic = True``: draws no random numbers, so it runs once a fold instead of
+      once per seed (baselines, a seeded scikit-learn model); default False.
+    - ``warm_start = True``: one object lives through all folds and each ``fit`` continues
+      from the last (``refit = "warm"``); default False: a fresh object every fold.
+    - ``prepare(fold)``: called before ``fit``, in order, to draw what the fit needs from
+      the global random state, so that fits can then run side by side in threads.
+    - ``state() -> list[ndarray]`` and ``restore(arrays, lookback, n_features)``: what a
+      checkpoint keeps after each fold and how ``--resume`` continues from it.
+    """
+    params: int | None
+
+    def fit(self, fold: FoldData) -> dict: ...
+
+    def predict(self, fold: FoldData) -> np.ndarray: ...
+
+
+def deterministic(name: str) -> bool:
+    """Whether model ``name`` draws no random numbers (one fit a fold, not one a seed)."""
+    return bool(getattr(create(name, {}), "deterministic", False))
+
+
+def warm_start(model) -> bool:
+    """Whether ``model`` continues from the previous fold's fit."""
+    return bool(getattr(model, "warm_start", False))
 
 
 def register_model(name: str, *, targets=None, **defaults):
@@ -116,6 +155,7 @@ def device() -> str:
 
 class Naive:
     """Tomorrow = today: the forecast every other model must beat."""
+    deterministic = True
     params = 0
 
     def fit(self, fold):
@@ -127,6 +167,7 @@ class Naive:
 
 class Drift:
     """Today plus the mean daily change of the training rows."""
+    deterministic = True
     params = 1
 
     def fit(self, fold):
@@ -139,6 +180,7 @@ class Drift:
 
 class Ridge:
     """Ridge regression on the same scaled windows, flattened."""
+    deterministic = True
 
     def __init__(self, alpha):
         from sklearn.linear_model import Ridge as _Ridge
@@ -181,6 +223,7 @@ def ridge(alpha, **_):
 
 class Logistic:
     """Logistic regression on the same scaled windows, flattened: a probability of a rise."""
+    deterministic = True
 
     def __init__(self, C):
         from sklearn.linear_model import LogisticRegression
@@ -201,6 +244,7 @@ class Logistic:
 class EWMA:
     """RiskMetrics: next day's variance = lam x today's + (1 - lam) x today's squared
     return; over h days h times that (the forecast is flat)."""
+    deterministic = True
     params = 0
 
     def __init__(self, lam):
@@ -221,6 +265,7 @@ class EWMA:
 class Garch:
     """GARCH(1,1) with a constant mean (``arch``) on percent returns: estimated on the
     training rows, then run through the test days with those parameters fixed."""
+    deterministic = True
     params = 4
 
     def fit(self, fold):
@@ -240,6 +285,7 @@ class Garch:
 class HAR:
     """HAR-RV (Corsi 2009): the next h days' realized variance regressed on the mean
     squared return of the last day, week (5 days) and month (22 days)."""
+    deterministic = True
     params = 4
     LAGS = (1, 5, 22)
 
@@ -294,6 +340,7 @@ class KerasForecaster:
     warm walk-forward is fast. ``stride`` fits every stride-th window (the newest always
     included): neighbouring windows share all but one day.
     """
+    warm_start = True
 
     def __init__(self, layers: Callable, *, epochs=10, batch_size=256, learning_rate=1e-3,
                  patience=2, validation_fraction=0.1, stride=1, min_delta=0.0, loss="mse"):
@@ -325,7 +372,6 @@ class KerasForecaster:
     @property
     def params(self):
         return None if self.model is None else int(self.model.count_params())
-
 
     def state(self) -> list:
         """What a warm refit continues from: weights, dropout seeds, optimizer moments."""
