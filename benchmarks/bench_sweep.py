@@ -59,7 +59,7 @@ for job in jobs:
     outcome = sweep.run_job(job.toml)
     if "error" in outcome:
         sys.exit(outcome["error"])
-    report.render(runs.save(outcome["run"], args.out, render=False))
+    runs.save(outcome["run"], args.out, pages=report.render)
 report.render_index(args.out)
 """
 
