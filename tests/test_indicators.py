@@ -85,3 +85,66 @@ def test_a_small_revision_of_past_values_is_caught_and_a_causal_twin_passes(shor
     finally:
         INDICATORS.pop("sma_revised")
         INDICATORS.pop("sma_plain")
+
+
+# --- any pandas-ta indicator by its name ---------------------------------------------------
+
+
+def test_a_pandas_ta_function_by_name_computes_what_pandas_ta_does(short_prices):
+    import pandas_ta as ta
+    assert "willr" not in INDICATORS  # not registered: resolved from pandas-ta
+    out = compute(short_prices, {"name": "willr", "length": 14})
+    expected = ta.willr(short_prices["high"], short_prices["low"], short_prices["close"],
+                        length=14, talib=False)
+    assert out.name == "willr_14"
+    assert np.allclose(out.dropna(), expected.dropna())
+    assert indicators.resolve("willr").needs == ("high", "low", "close")
+
+
+def test_several_outputs_need_a_column(short_prices):
+    with pytest.raises(ForecastError, match='gives 3 columns .*STOCHk_14_3_3.*column = "..."'):
+        compute(short_prices, {"name": "stoch"})
+    with pytest.raises(ForecastError, match='no column "STOCH"'):
+        compute(short_prices, {"name": "stoch", "column": "STOCH"})
+    k = compute(short_prices, {"name": "stoch", "column": "STOCHk_14_3_3"})
+    assert k.between(0, 100).all() or k.dropna().between(0, 100).all()
+
+
+@pytest.mark.parametrize("looks_ahead, fixed", [
+    ({"name": "dpo", "length": 20}, {"name": "dpo", "length": 20, "centered": False}),
+    ({"name": "ichimoku", "column": "ICS_26"},
+     {"name": "ichimoku", "column": "ISA_9", "lookahead": False}),
+])
+def test_pandas_ta_look_ahead_defaults_are_refused_until_switched_off(short_prices,
+                                                                      looks_ahead, fixed):
+    indicators.check_specs([looks_ahead, fixed])
+    with pytest.raises(ForecastError, match="looks ahead"):
+        check_causal(short_prices, looks_ahead)
+    check_causal(short_prices, fixed)
+
+
+def test_scale_is_declared_or_inferred(short_prices):
+    close = short_prices["close"]
+    kama = compute(short_prices, {"name": "kama"})  # an "overlap": in price units
+    assert indicators.scale_of({"name": "kama"}, kama, close) == "price"
+    cmo = compute(short_prices, {"name": "cmo"})  # an oscillator
+    assert indicators.scale_of({"name": "cmo"}, cmo, close) == "free"
+    assert indicators.scale_of({"name": "cmo", "scale": "price"}, cmo, close) == "price"
+    with pytest.raises(ForecastError, match="scale must be one of"):
+        indicators.check_specs([{"name": "cmo", "scale": "percent"}])
+
+
+def test_close_only_prices_refuse_indicators_that_need_more(short_prices):
+    closes = short_prices[["close"]]
+    indicators.check_columns(closes, [{"name": "sma"}, {"name": "cmo"}])
+    with pytest.raises(ForecastError, match="atr_14 needs the high, low column"):
+        indicators.check_columns(closes, [{"name": "sma"}, {"name": "atr", "length": 14}])
+    with pytest.raises(ForecastError, match="willr needs the high, low column"):
+        indicators.check_columns(closes, [{"name": "willr"}])
+
+
+def test_unknown_names_suggest_pandas_ta_ones():
+    with pytest.raises(ForecastError, match='Did you mean "willr"'):
+        indicators.check_specs([{"name": "wilr"}])
+    with pytest.raises(ForecastError, match='"willr" has no parameter "lenght".*"length"'):
+        indicators.check_specs([{"name": "willr", "lenght": 14}])
