@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,7 +17,7 @@ def write_atomic(path, text: str) -> Path:
     """Write ``text`` to ``path`` in one step: readers see the old file or the new one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_prefix(path.name), suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -35,7 +36,7 @@ def temp_dir(parent, prefix: str) -> Path:
     """A new hidden directory in ``parent`` to fill and then :func:`publish`."""
     parent = Path(parent)
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{prefix}.", suffix=".tmp", dir=parent))
+    tmp = Path(tempfile.mkdtemp(prefix=_prefix(prefix), suffix=".tmp", dir=parent))
     os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes it private; runs are for sharing
     return tmp
 
@@ -60,6 +61,29 @@ def publish(tmp, final) -> Path:
         raise
     fsync_dir(final.parent)
     return final
+
+
+def remove_stale(parent) -> None:
+    """Remove what killed writers left in ``parent``: temporary files and directories of
+    processes of this machine that no longer run."""
+    for tmp in Path(parent).glob(".*.tmp"):
+        try:
+            pid = int(tmp.name[:-4].rsplit(".", 1)[1].split("-")[0])
+            os.kill(pid, 0)
+        except (ValueError, IndexError):
+            continue  # not one of ours
+        except ProcessLookupError:  # its writer is gone
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink(missing_ok=True)
+        except OSError:
+            continue  # alive, under another user
+
+
+def _prefix(name: str) -> str:
+    # hidden, and naming the writing process, so that remove_stale can tell a dead one's
+    return f".{name}.{os.getpid()}-"
 
 
 def fsync_dir(path) -> None:
