@@ -8,7 +8,7 @@ def test_backtest_files_load(tmp_path):
     exp = config.load_experiment("backtests/sp500_single_vs_stacked.toml")
     assert exp.name == "sp500_single_vs_stacked"
     assert exp.features.lookback == 60 and exp.split.initial_train == 2500
-    assert list(exp.models) == ["naive", "single_lstm", "stacked_lstm"]
+    assert list(exp.models) == ["naive", "drift", "ridge", "single_lstm", "stacked_lstm"]
     assert config.load_experiment("backtests/nasdaq_single_vs_stacked.toml").data.ticker \
         == "^IXIC"
     config.load_experiment("backtests/my_ticker_example.toml")
@@ -180,3 +180,18 @@ def test_the_w1_file_shows_every_setting():
             if f.name not in ("models", *config._SECTIONS):
                 assert f.name in shown, f"{cls.__name__}.{f.name} is not in the W1 file"
     assert set(re.findall(r"^\[(\w+)\]", text, re.M)) >= set(config._SECTIONS)
+
+
+def test_targets_and_the_models_that_forecast_them():
+    exp = config.from_dict({"features": {"target": "volatility"},
+                            "trading": {"target_vol": 0.15, "max_leverage": 1.5},
+                            "models": ["naive", "garch", "har", "ewma", "single_lstm"]})
+    assert exp.features.target == "volatility" and exp.trading.max_leverage == 1.5
+    with pytest.raises(ForecastError, match=r'^model "logistic" does not forecast '
+                       r'features.target = "return" \(only direction\): remove '
+                       r"\[models.logistic\] or change the target$"):
+        config.from_dict({"models": ["naive", "logistic"]})
+    with pytest.raises(ForecastError, match='"directon" is not one of: .*direction'):
+        config.from_dict({"features": {"target": "directon"}})
+    with pytest.raises(ForecastError, match="trading.target_vol must be > 0"):
+        config.from_dict({"trading": {"target_vol": 0}})
