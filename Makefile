@@ -12,12 +12,13 @@ FIND_PYTHON = for p in python3.13 python3.12 \
 	  "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v "$$p"; exit 0; }; \
 	done; exit 1
 
-.PHONY: help setup demo test bench browser clean
+.PHONY: help setup demo test bench bench-peers browser clean
 
 help:
 	@echo "make demo   run the S&P 500 single vs stacked LSTM backtest and write its report"
 	@echo "make test   run the test suite"
 	@echo "make bench  time workload W1 against the tutorial-style reference"
+	@echo "make bench-peers  W1 in forecast and in darts (builds benchmarks/.peers-venv once)"
 	@echo "make setup  create .venv and install forecast with its test tools"
 
 $(STAMP): pyproject.toml
@@ -50,6 +51,27 @@ test: $(STAMP) browser
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_w1.py
+
+# The peer (darts on PyTorch) lives in its own venv: Python 3.11 or 3.12. PyPI's default torch
+# wheel on Linux is the CUDA build (GBs); PEERS_TORCH may name a CPU one, e.g.
+# make bench-peers PEERS_TORCH="torch --index-url https://download.pytorch.org/whl/cpu"
+PEERS := benchmarks/.peers-venv
+PEERS_TORCH ?= torch==2.13.0
+$(PEERS)/.installed: benchmarks/peers-requirements.txt
+	@if [ ! -x $(PEERS)/bin/python ]; then \
+	  py=$$(for p in python3.11 python3.12 python3; do \
+	    "$$p" -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))' \
+	      >/dev/null 2>&1 && { command -v "$$p"; break; }; done); \
+	  [ -n "$$py" ] || { echo "error: the darts bench needs Python 3.11 or 3.12" >&2; exit 2; }; \
+	  echo "creating $(PEERS) with $$py ($$($$py --version))"; "$$py" -m venv $(PEERS); \
+	fi
+	$(PEERS)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS)/bin/python -m pip install --quiet $(PEERS_TORCH)
+	$(PEERS)/bin/python -m pip install --quiet -r benchmarks/peers-requirements.txt
+	@touch $@
+
+bench-peers: $(STAMP) $(PEERS)/.installed
+	$(PY) benchmarks/bench_peers.py --python $(PEERS)/bin/python
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

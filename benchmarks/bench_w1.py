@@ -4,7 +4,7 @@ Prints one JSON line: per side, walk-forward seconds per model (data loaded and 
 imported, as the reference measures), whole-process seconds, peak memory, RMSE and Theil's U;
 then the ratios reference / product. A benchmark, not a test: nothing in `make test` reads it.
 
-Usage: python benchmarks/bench_w1.py [--reference ../shared/bench/seed_reference.py]
+Usage: python benchmarks/bench_w1.py [--reference benchmarks/tutorial_w1.py]
 """
 from __future__ import annotations
 
@@ -73,9 +73,8 @@ def reference(path):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--reference", default=str(ROOT.parent / "shared" / "bench" /
-                                              "seed_reference.py"),
-                   help="the tutorial-style reference script (default: ../shared/bench/)")
+    p.add_argument("--reference", default=str(ROOT / "benchmarks" / "tutorial_w1.py"),
+                   help="the tutorial-style reference script (default: %(default)s)")
     args = p.parse_args()
     out = {"workload": "W1", "cores": os.cpu_count(), "product": product()}
     if Path(args.reference).is_file():
