@@ -456,7 +456,12 @@ def _yahoo(ticker, start, end, cache_dir, log):
     prices = check_prices(raw, what)  # before writing: a refused download leaves no file
     # the cache keeps the download as found, so that every later run repeats and reports
     # the same repairs
-    write_atomic(path, raw.to_csv(date_format="%Y-%m-%d"))
+    try:  # atomic: readers and a second download of the ticker see a whole file
+        write_atomic(path, raw.to_csv(date_format="%Y-%m-%d"))
+    except OSError as e:
+        raise ForecastError(f"cannot write the price cache {path}: {e.strerror or e}; free "
+                            "some space, or point FORECAST_CACHE at a writable folder") \
+            from None
     return prices, None
 
 

@@ -6,7 +6,9 @@ kill, a crash or a power cut leaves the old version or the new one, never a part
 """
 from __future__ import annotations
 
+import contextlib
 import errno
+import functools
 import os
 import shutil
 import tempfile
@@ -61,6 +63,30 @@ def publish(tmp, final) -> Path:
         raise
     fsync_dir(final.parent)
     return final
+
+
+@contextlib.contextmanager
+def locked(path):
+    """Hold an exclusive lock on the file ``path`` (created if missing) across processes."""
+    import fcntl
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        yield
+
+
+def one_at_a_time(lock_name: str):
+    """Decorator: calls of ``f(folder, ...)`` on one folder run one after the other, also
+    from several processes, so that a page listing the folder is written by the last call
+    and lists what every call saw (two runs finishing at once both appear in the index)."""
+    def wrap(f):
+        @functools.wraps(f)
+        def call(folder="reports", *args, **kwargs):
+            with locked(Path(folder) / lock_name):
+                return f(folder, *args, **kwargs)
+        return call
+    return wrap
 
 
 def remove_stale(parent) -> None:

@@ -220,3 +220,46 @@ def test_a_run_into_a_full_disk_ends_in_one_line_and_resumes_elsewhere(
     assert runs.find(tiny_disk) == []
     [checkpoint] = tiny_disk.glob("fulldisk/.unfinished/*")
     assert sorted(p.name for p in checkpoint.glob("fold-*")) == ["fold-000", "fold-001"]
+
+
+def test_a_cache_that_cannot_be_written_is_one_line_and_keeps_the_old_copy(
+        tmp_path, monkeypatch, capsys):
+    import numpy as np
+    import yfinance as yf
+
+    from forecast import data
+    days = pd.bdate_range("2024-01-02", periods=30)
+    close = np.linspace(100, 130, len(days))
+    frame = pd.DataFrame({"Open": close, "High": close + 1, "Low": close - 1, "Close": close,
+                          "Volume": 1e6}, index=days.tz_localize("America/New_York"))
+    monkeypatch.setattr(yf.Ticker, "history", lambda self, **kw: frame)
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path)
+    assert cli.main(["fetch", "AAPL"]) == 0
+    [cached] = (tmp_path / "yahoo").iterdir()
+    old = cached.read_bytes()
+    os.utime(cached, (0, 0))  # a day old: the next fetch downloads again
+    capsys.readouterr()
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    monkeypatch.setattr(data, "write_atomic", full)
+    assert cli.main(["fetch", "AAPL"]) == 2
+    line = capsys.readouterr().err.splitlines()[0]  # fetch adds a count of failed tickers
+    assert line.startswith("forecast: error: AAPL: cannot write the price cache")
+    assert "No space left" in line
+    assert [p.name for p in (tmp_path / "yahoo").iterdir()] == [cached.name]
+    assert cached.read_bytes() == old
+
+
+def test_a_sweep_summary_that_cannot_be_written_is_one_line(tiny_toml_file, tmp_path,
+                                                            monkeypatch, capsys):
+    from forecast import sweep
+
+    def read_only(path, text):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+    monkeypatch.setattr(sweep, "write_atomic", read_only)
+    assert cli.main(["sweep", str(tiny_toml_file("ro")), "--quiet", "--out",
+                     str(tmp_path)]) == 2
+    line = one_error_line(capsys)
+    assert "summary.json" in line and "Read-only file system" in line
+    no_half_written_files(tmp_path)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from forecast import runs
 from forecast.errors import ForecastError
-from forecast.files import write_atomic
+from forecast.files import one_at_a_time, write_atomic
 from forecast.report.markup import (best, cell, colors, esc, facts, fmt, line, num, page,
                                     plain)
 from forecast.report.sections.common import experiment_text, row
@@ -28,6 +28,7 @@ TABLE_SCORES = ("theil_u", "rmse", "mae", "mape", "directional_accuracy", "sharp
 # --- the index ---------------------------------------------------------------------------
 
 
+@one_at_a_time(".index.lock")  # runs finishing at once: the last index lists them all
 def render_index(root="reports") -> Path:
     """Write ``index.html`` into ``root`` listing every run under it, newest first."""
     root = Path(root)
@@ -41,9 +42,10 @@ def render_index(root="reports") -> Path:
         except (ForecastError, OSError, ValueError, KeyError, TypeError) as e:
             # one damaged run must not hide the others
             rows.append(f'<tr><td class="text"><a href="{link}/">{esc(d.name)}</a></td>'
-                        f'<td class="text fail" colspan="9">damaged run: {esc(e)}</td></tr>')
+                        f'<td class="text fail" colspan="10">damaged run: {esc(e)}</td></tr>')
     head = ("<tr><th class=text>created</th><th class=text>experiment</th>"
-            "<th class=text>ticker</th><th class=text>prices</th><th>folds</th>"
+            "<th class=text>ticker</th><th class=text>source</th><th class=text>prices</th>"
+            "<th>folds</th>"
             "<th class=text>best model</th><th>RMSE</th><th>naive RMSE</th>"
             "<th class=text>Theil's U (below 1 beats naive)</th><th class=text>files</th></tr>")
     table = (f'<div class="scroll"><table id="runs">{head}{"".join(rows)}</table></div>'
@@ -53,6 +55,14 @@ def render_index(root="reports") -> Path:
             f"{esc(root.resolve())}, newest first. Compare runs with <code>forecast compare "
             f"RUN_DIR RUN_DIR ...</code>.</p>{table}")
     return write_atomic(root / "index.html", page("forecast runs", body, []))
+
+
+def source_of(result: Result) -> str:
+    """Where a run's prices came from, as the index and the comparison show it beside the
+    ticker: ``sample``, ``yahoo``, or ``csv`` and the file's name."""
+    source = result.data.source or result.experiment.data.source or "?"
+    csv = result.data.csv or result.experiment.data.csv
+    return f"csv {Path(str(csv)).name}" if source == "csv" and csv else source
 
 
 def _index_row(result: Result, link: str, has_report: bool) -> str:
@@ -68,6 +78,7 @@ def _index_row(result: Result, link: str, has_report: bool) -> str:
     return (f'<tr><td class="text"><a href="{target}">{esc(when)}</a></td>'
             f'<td class="text">{esc(result.experiment.name)}</td>'
             f'<td class="text">{esc(d.ticker or "?")}</td>'
+            f'<td class="text source">{esc(source_of(result))}</td>'
             f'<td class="date">{esc(d.start or "?")} to {esc(d.end or "?")}</td>'
             f'<td>{len(result.folds)}</td>'
             f'<td class="text">{esc(top)}</td>'
@@ -121,7 +132,8 @@ def render_compare(results_or_dirs, output_path="reports/compare.html") -> Path:
 def compare_html(loaded: list[Result], output: Path | None = None) -> str:
     """The comparison page (links to each run's report relative to ``output``)."""
     charts: list[dict] = []
-    body = (f"<h1>Comparison of {len(loaded)} runs</h1>"
+    n = len(loaded)
+    body = (f"<h1>Comparison of {n} run{'s' if n != 1 else ''}</h1>"
             "<p class=sub>Errors in price units are comparable only between runs of the same "
             "ticker and period; Theil's U (RMSE / RMSE of naive persistence, below 1 beats "
             "it) is comparable across all.</p>"
@@ -139,11 +151,11 @@ def _settings(result: Result) -> dict:
 def _compare_runs(loaded: list[Result], output: Path | None) -> str:
     flat = [_flatten(_settings(r)) for r in loaded]
     keys = sorted({k for f in flat for k in f})
-    shown = {"name", "data.ticker"}  # already in their own columns
+    shown = {"name", "data.ticker", "data.source"}  # in their own columns
     differ = [k for k in keys if k not in shown and len(
         {json.dumps(f.get(k), sort_keys=True, default=str) for f in flat}) > 1]
     head = ("<tr><th>#</th><th class=text>experiment</th><th class=text>ticker</th>"
-            "<th class=text>prices</th><th class=text>run</th>"
+            "<th class=text>source</th><th class=text>prices</th><th class=text>run</th>"
             + "".join(f"<th class=text>{esc(k)}</th>" for k in differ) + "</tr>")
     rows = []
     for i, (r, f) in enumerate(zip(loaded, flat), 1):
@@ -155,6 +167,7 @@ def _compare_runs(loaded: list[Result], output: Path | None) -> str:
             name = f'<a href="{href}">{name}</a>'
         rows.append(f'<tr><td>{i}</td><td class="text">{esc(r.experiment.name)}</td>'
                     f'<td class="text">{esc(d.ticker or "?")}</td>'
+                    f'<td class="text source">{esc(source_of(r))}</td>'
                     f'<td class="date">{esc(d.start or "?")} to '
                     f'{esc(d.end or "?")}</td><td class="date">{name}</td>'
                     + "".join(f'<td class="text">{esc(plain(f.get(k)))}</td>' for k in differ)
