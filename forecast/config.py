@@ -18,8 +18,9 @@ import tomli_w
 from forecast.data import SOURCES, check_date_format, check_ticker, csv_ticker, day_text
 from forecast import plugins
 from forecast.errors import ForecastError, did_you_mean
+from forecast import targets as _targets
 
-TARGETS = ("return", "price")
+TARGETS = tuple(_targets.TARGETS)  # return, price, direction, volatility
 WINDOWS = ("expanding", "sliding")
 REFITS = ("warm", "scratch")
 
@@ -84,11 +85,15 @@ class TradingSpec:
     """The trading backtest of the forecasts: see :mod:`forecast.trading`.
 
     Long when the predicted return exceeds ``threshold`` (short below ``-threshold`` with
-    ``long_short``), flat otherwise; ``cost_bps`` basis points per unit of turnover.
+    ``long_short``), flat otherwise; ``cost_bps`` basis points per unit of turnover. For
+    ``target = "direction"`` the threshold is above 0.5; for ``"volatility"`` the position
+    is ``target_vol`` / forecast volatility (annualised), at most ``max_leverage``.
     """
     threshold: float = 0.0
     cost_bps: float = 5.0
     long_short: bool = False
+    target_vol: float = 0.10
+    max_leverage: float = 2.0
 
     def __post_init__(self):
         if not isinstance(self.long_short, bool):
@@ -96,6 +101,9 @@ class TradingSpec:
                                 f"{self.long_short!r}")
         if self.cost_bps < 0:
             raise ForecastError(f"trading.cost_bps must be at least 0, got {self.cost_bps}")
+        for key in ("target_vol", "max_leverage"):
+            if not getattr(self, key) > 0:
+                raise ForecastError(f"trading.{key} must be > 0, got {getattr(self, key)}")
 
 
 @dataclass(frozen=True)
@@ -273,6 +281,11 @@ def validate(exp: Experiment) -> Experiment:
         if name not in MODELS:
             raise ForecastError(f'unknown model "{name}".' + did_you_mean(name, MODELS))
         where = f"[models.{name}]"
+        forecasts = MODELS[name].targets
+        if forecasts is not None and f.target not in forecasts:
+            raise ForecastError(f'model "{name}" does not forecast features.target = '
+                                f'"{f.target}" (only {", ".join(forecasts)}): remove '
+                                f"[models.{name}] or change the target")
         for key in params:
             _not_per_model(where, name, key, allowed_training)
         _check_keys(params, set(MODELS[name].defaults) | allowed_training, where)

@@ -1,8 +1,8 @@
 """The model inputs: the close and the configured indicators, warm-up rows dropped.
 
-For ``target = "return"`` every column is made scale-free, so that a model trained on 1999
-prices still speaks the language of 2018 prices: the close becomes its daily log return,
-indicators in price units become log(indicator / close), the rest pass unchanged. For
+For every target but ``"price"`` every column is made scale-free, so that a model trained
+on 1999 prices still speaks the language of 2018 prices: the close becomes its daily log
+return, indicators in price units become log(indicator / close), the rest pass unchanged. For
 ``target = "price"`` the raw levels are kept (the tutorial way, for comparison).
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pandas as pd
 
 from forecast.errors import ForecastError
 from forecast.indicators import check_causal, check_columns, compute, scale_of
+from forecast.targets import TARGETS
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,14 @@ class Features:
 def build(prices: pd.DataFrame, indicators, *, target="return", warmup=None) -> Features:
     """Feature frame for ``prices``; ``warmup=None`` drops as many rows as the inputs need."""
     close = prices["close"]
-    cols = {"close": np.log(close).diff() if target == "return" else close}
+    scale_free = TARGETS[target].scale_free  # every target but "price"
+    cols = {"close": np.log(close).diff() if scale_free else close}
     causality = {}
     check_columns(prices, indicators)
     for spec in indicators:
         check_causal(prices, spec)
         values = compute(prices, spec)
-        if target == "return" and scale_of(spec, values, close) == "price":
+        if scale_free and scale_of(spec, values, close) == "price":
             values = np.log(values / close).rename(values.name)
         cols[values.name] = values
         causality[values.name] = "passed"

@@ -15,13 +15,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from forecast import metrics, models, plugins, trading
+from forecast import models, plugins, trading
 from forecast.config import Experiment
 from forecast.data import fingerprint, load_prices
 from forecast.errors import ForecastError
 from forecast.features import Features, build
 from forecast.result import DataInfo, Fold, ModelResult, Result
 from forecast.splits import WalkForward
+from forecast.targets import TARGETS, log_returns
 from forecast.windows import make_windows, rows_needed
 
 
@@ -83,16 +84,20 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
             checkpoint.save(k, fold_records, states, data_sha)
     bar.close()
     walkforward_seconds = time.perf_counter() - started
-    predictions = _predictions(records, feats, windows, folds, exp.features.horizon)
+    target = TARGETS[f.target]
+    truth = target.truth(feats.close.to_numpy(), windows, f.horizon)
+    predictions = _predictions(records, feats, windows, folds, f.horizon, truth)
     t = exp.trading
-    bt = (trading.backtest(predictions, threshold=t.threshold, cost_bps=t.cost_bps,
-                           long_short=t.long_short)
-          if f.horizon == 1 else None)  # daily positions need one-day-ahead forecasts
+    bt = trading.backtest(predictions, target=target, close=feats.close, horizon=f.horizon,
+                          cost_bps=t.cost_bps, threshold=t.threshold,
+                          long_short=t.long_short, target_vol=t.target_vol,
+                          max_leverage=t.max_leverage)
     data = DataInfo(d.ticker, d.source, str(prices.index[0].date()),
                     str(prices.index[-1].date()), len(prices), data_sha, feats.dropped,
                     d.csv if d.source == "csv" else None,
                     list(prices.attrs.get("repairs", [])), prices.attrs.get("cache"))
-    scores = summarise(predictions, records, names, horizon=f.horizon, backtest=bt)
+    scores = summarise(predictions, records, names, horizon=f.horizon, backtest=bt,
+                       target=target)
     return Result(
         exp, predictions, data, {n: ModelResult.from_json(n, e) for n, e in scores.items()},
         [Fold(**row) for row in fold_rows], list(feats.frame.columns),
@@ -167,18 +172,16 @@ def prepare_fold(feats: Features, windows, train, test, exp, fitted_until=0) -> 
     ``fitted_until``: samples before it were fitted on in an earlier fold (warm refit).
     """
     f = exp.features
+    target = TARGETS[f.target]
     F = feats.frame.to_numpy("float64")
     rows = slice(train[0], windows.end[train[-1]] + 1)  # every row a training window reads
     last_all = feats.close.to_numpy()
     last = last_all[windows.end]
-    if f.target == "return":
-        mu, sd = F[rows].mean(0), F[rows].std(0)
-        y = np.log(windows.target / last)
-        y_mu, y_sd = y[train].mean(), y[train].std()
-    else:  # the tutorial way: min-max on price levels
-        mu, sd = F[rows].min(0), F[rows].max(0) - F[rows].min(0)
-        y = windows.target
-        y_mu, y_sd = mu[0], sd[0]
+    truth = target.truth(last_all, windows, f.horizon)
+    mu, sd = target.input_scaler(F[rows])
+    y = target.encode(truth, last)  # what networks learn
+    y_mu, y_sd = target.target_scaler(y[train], mu, sd)
+    factor = target.bias_factor(y[train])
     sd = np.where(sd > 0, sd, 1.0)
     y_sd = y_sd if y_sd > 0 else 1.0
     X = make_windows(((F - mu) / sd).astype("float32"), last_all, f.lookback, f.horizon).X
@@ -186,13 +189,16 @@ def prepare_fold(feats: Features, windows, train, test, exp, fitted_until=0) -> 
     fit, val = fit_and_validation(train, exp)
     last_test = last[test]
 
-    def to_price(scaled):
+    def to_price(scaled):  # in the target's reported unit
         out = np.asarray(scaled, "float64") * y_sd + y_mu
-        return last_test * np.exp(out) if f.target == "return" else out
+        return target.decode(out, last_test, factor)
 
     return models.FoldData(X[fit], ys[fit], X[val], ys[val], X[test], last_test,
                            feats.close.to_numpy()[rows], f.horizon, to_price,
-                           int(np.searchsorted(fit, fitted_until)))
+                           int(np.searchsorted(fit, fitted_until)), target=target,
+                           returns=log_returns(last_all[:windows.end[test[-1]] + 1]),
+                           train_end=windows.end[train], test_end=windows.end[test],
+                           train_truth=truth[train])
 
 
 def fit_and_validation(train, exp):
@@ -216,22 +222,23 @@ def fold_dates(k, feats: Features, end, train, test, exp) -> dict:
 
 
 def summarise(predictions: pd.DataFrame, records, names, *, horizon=1,
-              backtest=None) -> dict:
+              backtest=None, target=TARGETS["return"]) -> dict:
     """Metrics per model: over all test days and per fold, mean (and std) over seeds.
 
-    Each seed is scored on its own and the scores are averaged, like a seed's errors:
-    ``dm_stat`` / ``dm_pvalue`` (Diebold-Mariano against naive on the same days; None for
-    naive itself) and, given a :class:`forecast.trading.Backtest`, ``trading``. With
-    several seeds ``dm_pvalue`` is the mean of the seeds' p-values, a summary of how
-    consistently they beat naive rather than the p-value of one test.
+    Each seed is scored on its own (``target.scores``) and the scores are averaged, like a
+    seed's errors: ``dm_stat`` / ``dm_pvalue`` (Diebold-Mariano against naive on the same
+    days; None for naive itself; ``dm_garch_*`` against garch for volatility) and, given a
+    :class:`forecast.trading.Backtest`, ``trading``. With several seeds ``dm_pvalue`` is
+    the mean of the seeds' p-values, a summary of how consistently they beat naive rather
+    than the p-value of one test.
     """
-    naive = predictions[predictions.model == "naive"].set_index("date").y_pred
+    refs = {r: predictions[predictions.model == r].set_index("date").y_pred
+            for r in target.references if (predictions.model == r).any()}
 
     def scores(g):
-        e_naive = naive.loc[g.date].to_numpy() - g.y_true.to_numpy()
-        dm = metrics.diebold_mariano(g.y_pred - g.y_true, e_naive, horizon)
-        return {**metrics.summary(g.y_true, g.y_pred, g.y_last),
-                "dm_stat": dm[0], "dm_pvalue": dm[1]}
+        return target.scores(g.y_true.to_numpy(), g.y_pred.to_numpy(), g.y_last.to_numpy(),
+                             {r: ref.loc[g.date].to_numpy() for r, ref in refs.items()},
+                             horizon)
 
     out = {}
     for name in names:
@@ -266,7 +273,7 @@ def _mean_std(rows):
     return out
 
 
-def _predictions(records, feats, windows, folds, horizon):
+def _predictions(records, feats, windows, folds, horizon, truth):
     day = feats.close.index
     close = feats.close.to_numpy()
     parts = []
@@ -275,7 +282,7 @@ def _predictions(records, feats, windows, folds, horizon):
         idx = windows.end[test]
         parts.append(pd.DataFrame({
             "date": day[idx + horizon], "fold": r["fold"] + 1, "model": r["model"],
-            "seed": -1 if r["seed"] is None else r["seed"], "y_true": windows.target[test],
+            "seed": -1 if r["seed"] is None else r["seed"], "y_true": truth[test],
             "y_pred": r["pred"], "y_last": close[idx]}))
     return pd.concat(parts, ignore_index=True)
 
@@ -312,7 +319,8 @@ def _training(exp):
     t = exp.training
     return {"epochs": t.epochs, "batch_size": t.batch_size, "learning_rate": t.learning_rate,
             "patience": t.patience, "validation_fraction": t.validation_fraction,
-            "stride": t.stride, "min_delta": t.min_delta}
+            "stride": t.stride, "min_delta": t.min_delta,
+            "loss": TARGETS[exp.features.target].loss}
 
 
 def _progress(total, enabled):

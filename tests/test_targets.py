@@ -101,3 +101,139 @@ def test_positions():
     f = np.array([0.04, 0.0025, 0.01]) * 5 / 252
     np.testing.assert_allclose(vol(f, None, horizon=5, target_vol=0.1, max_leverage=1.5),
                                [0.5, 1.5, 1.0])
+
+
+# --- end to end: metrics.json from predictions.csv and the prices; no look-ahead ----------
+
+import json  # noqa: E402
+
+import pandas as pd  # noqa: E402
+from scipy import stats  # noqa: E402
+from sklearn import metrics as skm  # noqa: E402
+
+from forecast import config, runs, walkforward  # noqa: E402
+
+MODELS = {"direction": {"naive": {}, "logistic": {}, "single_lstm": {"units": 4}},
+          "volatility": {"naive": {}, "ewma": {}, "garch": {}, "har": {}, "ridge": {},
+                         "single_lstm": {"units": 4}}}
+
+
+def experiment(tiny_experiment, target, h):
+    return config.override(tiny_experiment, {
+        "features.target": target, "features.horizon": h, "split.gap": h - 1,
+        "trading.long_short": True, "trading.threshold": 0.01, "models": MODELS[target]})
+
+
+def dm(loss_model, loss_ref, h):
+    """Diebold-Mariano with the HLN correction, from its definition."""
+    d = np.asarray(loss_model) - np.asarray(loss_ref)
+    n, dc = len(d), d - d.mean()
+    var = np.sum(dc ** 2) / n + 2 * sum(np.sum(dc[k:] * dc[:n - k]) / n for k in range(1, h))
+    stat = d.mean() / np.sqrt(var / n) * np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
+    return stat, 2 * stats.t.sf(abs(stat), n - 1)
+
+
+def saved(exp, tmp_path):
+    out = runs.save(walkforward.run_experiment(exp, progress=False), tmp_path)
+    m = json.loads((out / "metrics.json").read_text())
+    return m, pd.read_csv(out / "predictions.csv", parse_dates=["date"])
+
+
+def trading_by_definition(g, close, h, pos, cost):
+    """Daily positions decided at day t (h trading days before the forecast's date), held
+    from the close of t to the close of t + 1."""
+    t = close.index.get_indexer(g.date) - h
+    asset = close.to_numpy()[t + 1] / close.to_numpy()[t] - 1
+    r = pos * asset - cost * np.abs(np.diff(pos, prepend=0))
+    equity = np.cumprod(1 + r)
+    return {"total_return": equity[-1] - 1,
+            "sharpe": r.mean() / r.std(ddof=1) * np.sqrt(252),
+            "max_drawdown": np.min(equity / np.maximum.accumulate(np.r_[1, equity])[1:] - 1),
+            "exposure": np.mean(np.abs(pos))}
+
+
+def check(entry, expected, approx):
+    for key, value in expected.items():
+        got = entry[key] if key in entry else entry["trading"][key]
+        assert got == approx(value), key
+
+
+def test_direction_metrics_recomputed_from_predictions_csv(tiny_experiment, tmp_path):
+    h = 2
+    m, p = saved(experiment(tiny_experiment, "direction", h), tmp_path)
+    from forecast.data import load_prices
+    close = load_prices("^GSPC", "sample")["close"]
+    approx = lambda x: pytest.approx(x, rel=1e-5, abs=1e-6)  # noqa: E731 (6 decimals)
+    # y_true is whether the close rose over the h days to the forecast's date
+    t = close.index.get_indexer(p.date) - h
+    np.testing.assert_array_equal(p.y_true, close.to_numpy()[t + h] > close.to_numpy()[t])
+    np.testing.assert_allclose(p.y_last, close.to_numpy()[t], rtol=1e-9)
+    naive = p[p.model == "naive"].set_index("date").y_pred
+    assert all(g.y_pred.nunique() == 1 for _, g in p[p.model == "naive"].groupby("fold"))
+    for name, entry in m["models"].items():
+        g = p[p.model == name].sort_values("date")
+        y, prob, ref = g.y_true.to_numpy(), g.y_pred.to_numpy(), naive.loc[g.date].to_numpy()
+        brier = np.mean((prob - y) ** 2)
+        pos = (prob > 0.51).astype(float) - (prob < 0.49)
+        expected = {"accuracy": skm.accuracy_score(y, prob > 0.5),
+                    "balanced_accuracy": skm.balanced_accuracy_score(y, prob > 0.5),
+                    "brier": brier, "log_loss": skm.log_loss(y, prob, labels=[0, 1]),
+                    "roc_auc": skm.roc_auc_score(y, prob),
+                    "brier_skill": 1 - brier / np.mean((ref - y) ** 2),
+                    **trading_by_definition(g, close, h, pos, 5e-4)}
+        if name != "naive":
+            expected["dm_stat"], expected["dm_pvalue"] = dm((prob - y) ** 2, (ref - y) ** 2, h)
+        check(entry, expected, approx)
+
+
+def test_volatility_metrics_recomputed_from_predictions_csv(tiny_experiment, tmp_path):
+    h = 5
+    m, p = saved(experiment(tiny_experiment, "volatility", h), tmp_path)
+    from forecast.data import load_prices
+    close = load_prices("^GSPC", "sample")["close"]
+    approx = lambda x: pytest.approx(x, rel=1e-6, abs=1e-12)  # noqa: E731 (10 digits)
+    # y_true: the sum of the squared daily log returns of the h days to the forecast's date
+    t = close.index.get_indexer(p.date) - h
+    r = np.log(close).diff().to_numpy()
+    np.testing.assert_allclose(p.y_true, [np.sum(r[i + 1:i + h + 1] ** 2) for i in t],
+                               rtol=1e-9)
+    refs = {n: p[p.model == n].set_index("date").y_pred for n in ("naive", "garch")}
+    for name, entry in m["models"].items():
+        g = p[p.model == name].sort_values("date")
+        y, f = g.y_true.to_numpy(), g.y_pred.to_numpy()
+        slope, intercept = np.polyfit(f, y, 1)
+        loss = y / f + np.log(f)
+        pos = np.minimum(0.1 / np.sqrt(252 * f / h), 2.0)
+        expected = {"qlike": loss.mean(), "mse": np.mean((f - y) ** 2),
+                    "mz_slope": slope, "mz_intercept": intercept,
+                    "mz_r2": np.corrcoef(f, y)[0, 1] ** 2,
+                    **trading_by_definition(g, close, h, pos, 5e-4)}
+        for ref, key in (("naive", "dm"), ("garch", "dm_garch")):
+            if name != ref:
+                f_ref = refs[ref].loc[g.date].to_numpy()
+                expected[f"{key}_stat"], expected[f"{key}_pvalue"] = dm(
+                    loss, y / f_ref + np.log(f_ref), h)
+        check(entry, expected, approx)
+
+
+@pytest.mark.parametrize("target", ["direction", "volatility"])
+def test_no_forecast_changes_when_later_prices_do(tiny_experiment, short_prices, target):
+    h = 3
+    exp = experiment(tiny_experiment, target, h)
+    a = walkforward.run_experiment(exp, prices=short_prices, progress=False).predictions
+    cut = a[a.fold == 2].date.iloc[60]  # inside the last fold: its models are already fitted
+    changed = short_prices.copy()
+    later = changed.index >= cut
+    noise = np.exp(np.random.default_rng(0).normal(0, 0.03, later.sum()))
+    changed.loc[later, ["open", "high", "low", "close"]] *= noise[:, None]
+    b = walkforward.run_experiment(exp, prices=changed, progress=False).predictions
+    day = short_prices.index
+    made = day[day.get_indexer(a.date) - h]  # the day each forecast was made
+    before = made < cut
+    known = ["date", "fold", "model", "seed", "y_pred", "y_last"]  # y_true is what came after
+    pd.testing.assert_frame_equal(a[before][known], b[before][known])
+    for name in MODELS[target]:  # forecasts made on or after the cut changed (climatology
+        if target == "direction" and name == "naive":  # is one number for the whole fold)
+            continue
+        after = ~before & (a.model == name)
+        assert not np.allclose(a[after].y_pred, b[after].y_pred), name

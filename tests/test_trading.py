@@ -106,7 +106,7 @@ def test_metrics_json_recomputed_from_predictions_csv_and_prices(tiny_experiment
                          models={"naive": {}, "drift": {}, "ridge": {},
                                  "single_lstm": {"units": 4}})
     run = walkforward.run_experiment(exp, progress=False)
-    out = runs.save(run, tmp_path, render=False)
+    out = runs.save(run, tmp_path)
     m = json.loads((out / "metrics.json").read_text())
     p = pd.read_csv(out / "predictions.csv", parse_dates=["date"])
     eq = pd.read_csv(out / "equity.csv", parse_dates=["date"])
@@ -168,7 +168,7 @@ def test_metrics_json_recomputed_from_predictions_csv_and_prices(tiny_experiment
                                rtol=1e-5)
     # DM per fold, against naive on the fold's days
     fold = m["models"]["drift"]["folds"][1]
-    g = p[(p.model == "drift") & (p.fold == 1)]
+    g = p[(p.model == "drift") & (p.fold == fold["fold"])]
     e_naive = naive.y_pred.loc[g.date].to_numpy() - g.y_true
     assert (fold["dm_stat"], fold["dm_pvalue"]) == approx(
         metrics.diebold_mariano(g.y_pred - g.y_true, e_naive))
