@@ -12,7 +12,6 @@ import os
 import re
 import secrets
 import shutil
-import tempfile
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ import pandas as pd
 from forecast import config
 from forecast.config import to_toml
 from forecast.errors import ForecastError
-from forecast.files import publish, temp_dir, write_atomic
+from forecast.files import publish, remove_stale, temp_dir, write_atomic
 from forecast.result import Result
 from forecast.targets import TARGETS
 
@@ -57,11 +56,7 @@ def save(result, out="reports", *, pages=None) -> Path:
     result.created = datetime.now().isoformat(timespec="seconds")
     final = out / slug(result.experiment.name) / rid
     try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{rid}.", dir=final.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a run is for sharing
+        tmp = temp_dir(final.parent, rid)
     except OSError as e:
         raise ForecastError(f"cannot write to {out}: {e.strerror or e}; choose another "
                             "folder with --out") from None
@@ -77,7 +72,11 @@ def save(result, out="reports", *, pages=None) -> Path:
         (tmp / "experiment.toml").write_text(to_toml(result.experiment), encoding="utf-8")
         if pages is not None:
             pages(tmp)
-        os.replace(tmp, final)
+        publish(tmp, final)  # flushed, then renamed: the run appears whole or not at all
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ForecastError(f"cannot save the run in {final.parent}: {_why(e)}; free some "
+                            "space or choose another folder with --out") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -104,7 +103,10 @@ class Checkpoint:
         """A new, empty checkpoint for ``exp``: nothing is written before the first fold."""
         check_writable(out)
         name = f"{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
-        return cls(Path(out) / slug(exp.name) / ".unfinished" / name, exp)
+        folder = Path(out) / slug(exp.name)
+        for parent in (Path(out), folder, folder / ".unfinished"):  # what kills left behind
+            remove_stale(parent)
+        return cls(folder / ".unfinished" / name, exp)
 
     @classmethod
     def latest(cls, exp, out="reports"):
@@ -121,8 +123,8 @@ class Checkpoint:
             raise ForecastError(f"the unfinished run in {found[-1].parent} used other "
                                 f"settings ({changed}): resume with the same settings, or "
                                 "run without --resume")
-        for tmp in found[-1].parent.glob(".*.tmp"):  # a fold a kill left half-written
-            shutil.rmtree(tmp, ignore_errors=True)
+        for parent in (Path(out), root.parent, root, found[-1].parent):  # what kills left
+            remove_stale(parent)
         return cls(found[-1].parent, exp)
 
     def _folds(self) -> list[Path]:
