@@ -36,10 +36,8 @@ from forecast import config, plugins, runs
 from forecast.errors import ForecastError
 from forecast.files import write_atomic
 
-# per model in summary.json: (key in metrics.json, key in the summary); trading keys nested
-HEADLINE = (("theil_u", "theil_u"), ("rmse", "rmse"), ("mae", "mae"), ("mape", "mape"),
-            ("directional_accuracy", "directional_accuracy"), ("dm_pvalue", "dm_pvalue"),
-            ("trading.sharpe", "sharpe"), ("trading.total_return", "total_return"))
+# per model in summary.json, besides the target's headline scores: its trading figures
+TRADING = ("sharpe", "total_return")
 
 
 @dataclass(frozen=True)
@@ -173,10 +171,19 @@ def run_job(toml_text: str, plugin_code: dict | None = None) -> dict:
         if "keras" in sys.modules:
             sys.modules["keras"].backend.clear_session()
         run = walkforward.run_experiment(exp, progress=False, log=messages.append)
-        return {"run": run, "log": messages, "seconds": time.perf_counter() - started}
+        return {"run": run, "log": messages, "seconds": time.perf_counter() - started,
+                "node": _node()}
     except Exception as e:  # one failed run must not stop the sweep
         return {"error": one_line(e), "log": messages,
                 "seconds": time.perf_counter() - started}
+
+
+def _node():
+    """The Ray node this runs on (None outside Ray): the summary says where each run ran."""
+    ray = sys.modules.get("ray")
+    if ray is None or not ray.is_initialized():
+        return None
+    return ray.get_runtime_context().get_node_id()
 
 
 def one_line(e: BaseException) -> str:
@@ -273,7 +280,9 @@ def execute_ray(jobs, address, workers, threads: int):
                                 "one with ray start --head, or use --executor local") from None
         started_here = True
     try:
-        task = ray.remote(run_job).options(num_cpus=threads, max_retries=0,
+        # a task whose node or worker died is run again elsewhere (a run is a pure
+        # function of its settings); an error inside a run is an outcome, not retried
+        task = ray.remote(run_job).options(num_cpus=threads, max_retries=3,
                                            runtime_env={"env_vars": thread_env(threads)})
         while waiting or in_flight:
             # as many runs in flight as --workers, or as the cluster has CPUs for now
@@ -307,18 +316,16 @@ def sweep_dir(base: config.Experiment, jobs, out) -> Path:
     return Path(out) / runs.slug(base.name) / f"sweep-{digest}"
 
 
-def headline(metrics: dict) -> dict:
-    """Model -> its headline numbers (Theil's U, errors, DM p-value, Sharpe, return)."""
+def headline(result) -> dict:
+    """Model -> its headline numbers: the target's scores (Theil's U, errors, DM p-value for
+    prices), the spread of Theil's U over seeds, the trading Sharpe ratio and return."""
+    keys = dict.fromkeys([*result.headline, "theil_u", "rmse", "mae", "mape"])
     out = {}
-    for name, e in metrics.get("models", {}).items():
-        row = {}
-        for path, key in HEADLINE:
-            value = e
-            for part in path.split("."):
-                value = value.get(part) if isinstance(value, dict) else None
-            row[key] = _finite(value)
-        if isinstance(e.get("theil_u_std"), (int, float)):
-            row["theil_u_std"] = _finite(e["theil_u_std"])
+    for name, m in result.models.items():
+        row = {k: _finite(m.scores.get(k)) for k in keys if k in m.scores}
+        if "theil_u_std" in m.scores:
+            row["theil_u_std"] = _finite(m.scores["theil_u_std"])
+        row.update({k: _finite((m.trading or {}).get(k)) for k in TRADING})
         out[name] = row
     return out
 
@@ -385,9 +392,9 @@ def main(args, base: config.Experiment) -> int:
             except (ForecastError, OSError) as e:
                 outcome = {"error": f"could not save the run: {one_line(e)}"}
             else:
-                entry.update(status="done", error=None,
+                entry.update(status="done", error=None, node=outcome.get("node"),
                              run_dir=_rel(run_dir, folder),
-                             models=headline(outcome["run"].metrics))
+                             models=headline(outcome["run"]))
                 entry.pop("skipped", None)
         if "error" in outcome:
             entry.update(status="failed", error=outcome["error"])
