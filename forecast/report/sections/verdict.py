@@ -27,8 +27,8 @@ def verdict(result, charts) -> str:
     return verdict_box(result) + table(result) + (
         "<p class=note>RMSE and MAE in price units over all test days; Theil's U is the "
         "RMSE relative to naive persistence (below 1 beats it); wall time is training plus "
-        "prediction over all folds; naive persistence forecasts no move, so its direction is "
-        "never counted right" + (", ± the standard deviation over seeds" if
+        "prediction over all folds; naive persistence forecasts no move, so it has no "
+        "direction to get right (–)" + (", ± the standard deviation over seeds" if
                                        has_std(result) else "") + ".</p>")
 
 
@@ -49,11 +49,21 @@ def verdict_box(result) -> str:
         lines.append("<b>No model beats naive persistence</b> (“tomorrow = today”): it has "
                      f"the lowest RMSE, {fmt(naive['rmse'], 'price')}.")
     else:
-        lost = False
         gain = 1 - num(models[win]["rmse"]) / num(naive["rmse"])
-        lines.append(f"<b>{esc(win)}</b> wins: RMSE {fmt(models[win]['rmse'], 'price')}, "
-                     f"{gain:.2%} lower than naive persistence "
-                     f"({fmt(naive['rmse'], 'price')}){_dm_clause(models[win])}.")
+        margin = (f"RMSE {fmt(models[win]['rmse'], 'price')}, {gain:.2%} lower than naive "
+                  f"persistence ({fmt(naive['rmse'], 'price')})")
+        p = num(models[win].get("dm_pvalue"))
+        if not math.isfinite(p):  # no test recorded: the margin alone proves nothing
+            lost = False
+            lines.append(f"<b>{esc(win)}</b> has the lowest RMSE: {margin}; no significance "
+                         "test was recorded, so the margin may be luck.")
+        elif p < 0.05:
+            lost = False
+            lines.append(f"<b>{esc(win)}</b> wins: {margin}{_dm_clause(models[win])}.")
+        else:  # "wins" only where the difference is unlikely to be luck
+            lines.append(f"<b>No significant difference between {esc(win)} and naive "
+                         f"persistence</b>: {esc(win)} has the lowest {margin}, but "
+                         f"Diebold-Mariano p = {fmt(p, 'p')}.")
     for name, e in models.items():
         if name in ("naive", win) or naive is None:
             continue
@@ -72,7 +82,7 @@ def verdict_box(result) -> str:
     lines.append("Leak audit: " + ("not possible, the fold dates were not recorded."
                                    if findings is None else
                                    f'<span class="fail">{esc("; ".join(findings))}</span>.'
-                                   if findings else "passed (see below)."))
+                                   if findings else "passed (see the leak audit)."))
     return (f'<div class="verdict{" lost" if lost else ""}" id="verdict-text">'
             + "".join(f"<p>{line}</p>" for line in lines if line) + "</div>")
 
