@@ -166,10 +166,42 @@ def test_a_model_that_does_not_beat_naive_gets_a_plain_sentence(tmp_path):
 def test_a_winner_is_named_with_its_margin_over_naive(tmp_path):
     run = make_run(tmp_path)
     m = json.loads((run / "metrics.json").read_text())
-    m["models"]["single_lstm"].update(rmse=m["models"]["naive"]["rmse"] * 0.9, theil_u=0.9)
+    m["models"]["single_lstm"].update(rmse=m["models"]["naive"]["rmse"] * 0.9, theil_u=0.9,
+                                      dm_pvalue=0.01)
     (run / "metrics.json").write_text(json.dumps(m))
     page = report.render(run).read_text(encoding="utf-8")
     assert "<b>single_lstm</b> wins" in page and "10.00% lower than naive persistence" in page
+
+
+@pytest.mark.parametrize("p, words", [
+    (0.676, "<b>No significant difference between single_lstm and naive persistence</b>: "
+            "single_lstm has the lowest RMSE"),
+    (None, "<b>single_lstm</b> has the lowest RMSE: "),
+])
+def test_no_winner_without_significance(tmp_path, p, words):
+    run = make_run(tmp_path)
+    m = json.loads((run / "metrics.json").read_text())
+    m["models"]["single_lstm"].update(rmse=m["models"]["naive"]["rmse"] * 0.9987,
+                                      theil_u=0.9987, dm_pvalue=p)
+    (run / "metrics.json").write_text(json.dumps(m))
+    verdict = re.search(r'id="verdict-text">(.*?)</div>', report.render(run).read_text(
+        encoding="utf-8"), re.S).group(1)
+    assert words in verdict and "wins" not in verdict and "0.13% lower" in verdict
+
+
+def test_index_and_compare_show_the_source_beside_the_ticker(tmp_path):
+    a = make_run(tmp_path / "r", ticker="nasdaq", csv="data/nasdaq.csv",
+                 run_id="20240101-000000-aaaaaaaa")
+    b = make_run(tmp_path / "r", run_id="20240101-000001-bbbbbbbb")
+    index = report.render_index(tmp_path / "r").read_text(encoding="utf-8")
+    rows = re.findall(r"<tr><td.*?</tr>", index, re.S)
+    assert '<td class="text">nasdaq</td><td class="text source">csv nasdaq.csv</td>' in rows[1]
+    assert '<td class="text">^TEST</td><td class="text source">sample</td>' in rows[0]
+    page = report.render_compare([a], tmp_path / "cmp.html").read_text(encoding="utf-8")
+    assert "Comparison of 1 run</h1>" in page
+    assert '<td class="text source">csv nasdaq.csv</td>' in page
+    two = report.render_compare([a, b], tmp_path / "cmp.html").read_text(encoding="utf-8")
+    assert "Comparison of 2 runs</h1>" in two and '<td class="text source">sample</td>' in two
 
 
 def test_every_section_is_there_when_the_run_holds_its_data(tmp_path):
@@ -454,3 +486,13 @@ def test_a_section_is_one_entry_of_the_registry(tmp_path, monkeypatch):
     page = report.render(run).read_text(encoding="utf-8")
     assert '<section id="notes"><h2>Notes</h2><p id=notes-text>3 models</p></section>' in page
     assert '<a href="#notes">Notes</a>' in page
+
+
+def test_mape_a_fraction_in_metrics_json_shows_in_percent(tmp_path):
+    run = make_run(tmp_path)
+    m = json.loads((run / "metrics.json").read_text())
+    m["models"]["single_lstm"]["mape"] = 0.0066
+    (run / "metrics.json").write_text(json.dumps(m))
+    page = report.render(run).read_text(encoding="utf-8")
+    row = re.search(r'<tr data-model="single_lstm".*?</tr>', page, re.S).group(0)
+    assert re.search(r'data-key="mape"[^>]*>0\.660<', row), row

@@ -89,8 +89,8 @@ def fmt(v, kind: str) -> str:
         return f"{x:,.{digits}f}"
     if kind == "share":
         return f"{x * 100:.1f}"
-    if kind == "mape":
-        return f"{x:.3f}"
+    if kind == "mape":  # a fraction in metrics.json, shown in percent
+        return f"{x * 100:.3f}"
     if kind == "ratio":
         return f"{x:.4f}"
     if kind == "ratio2":
