@@ -425,9 +425,11 @@ def _sample(ticker):
         raise ForecastError(f'the sample source has no ticker "{ticker}": it holds '
                             f"{', '.join(SAMPLE)}; use --source yahoo or --source csv "
                             "for others")
-    import arch.data.nasdaq
-    import arch.data.sp500
-    frame = getattr(arch.data, key).load()
+    # arch's own loader, read without importing arch: that imports scipy.stats and arch's
+    # models (~1 s and ~150 MB) for one CSV file
+    from importlib.util import find_spec
+    path = Path(find_spec("arch").origin).parent / "data" / key / f"{key}.csv.gz"
+    frame = pd.read_csv(path, index_col="Date", parse_dates=["Date"])
     return normalise(frame, f"sample {ticker}")
 
 
