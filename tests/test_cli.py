@@ -198,3 +198,17 @@ def test_a_close_only_csv_runs_and_an_ohlc_indicator_on_it_is_refused(write_csv,
     assert cli.main([base[0], str(with_atr), *base[2:]]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("forecast: error: indicator atr") and "high, low" in err
+
+
+def test_the_readme_names_every_option_of_run_and_sweep():
+    import re
+    readme = Path("README.md").read_text(encoding="utf-8")
+    listed = re.search(r"`forecast run --help` lists every option \(`([^`]*)`\)", readme)
+    parser = cli._parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    options = {o for a in commands["run"]._actions for o in a.option_strings
+               if o.startswith("--") and o != "--help"}
+    assert set(listed.group(1).split()) == options
+    swept = re.search(r"The other options are `forecast run`'s \(`([^`]*)`\)", readme)
+    sweep_options = {o for a in commands["sweep"]._actions for o in a.option_strings}
+    assert set(swept.group(1).split()) <= sweep_options
