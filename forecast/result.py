@@ -162,7 +162,7 @@ class Result:
     def from_metrics(cls, metrics: dict, experiment: Experiment, predictions: pd.DataFrame,
                      equity: pd.DataFrame | None = None, path=None) -> Result:
         """The Result whose :attr:`metrics` is ``metrics`` (a run directory's files)."""
-        m, d = metrics, metrics.get("data", {})
+        m, d = _upgrade(metrics), metrics.get("data", {})
         data = DataInfo(m.get("ticker", experiment.data.ticker),
                         m.get("source", experiment.data.source), d.get("start", ""),
                         d.get("end", ""), int(d.get("rows", 0)), d.get("sha256", ""),
@@ -178,3 +178,21 @@ class Result:
             dict(m.get("versions", {})), m.get("trading"), m.get("buy_and_hold"), equity,
             None, list(m.get("plugins", [])), m.get("run_id"), m.get("created"),
             None if path is None else Path(path))
+
+
+def _upgrade(metrics: dict) -> dict:
+    """metrics.json of an older version in today's units: before schema 2 (no
+    ``schema_version``) MAPE was in percent; it is a fraction like every share now."""
+    if metrics.get("schema_version", 1) >= 2:
+        return metrics
+    models = {}
+    for name, entry in (metrics.get("models") or {}).items():
+        entry = dict(entry)
+        for key in ("mape", "mape_std"):
+            if isinstance(entry.get(key), (int, float)):
+                entry[key] /= 100
+        entry["folds"] = [{**f, **{k: f[k] / 100 for k in ("mape", "mape_std")
+                                   if isinstance(f.get(k), (int, float))}}
+                          for f in entry.get("folds", [])]
+        models[name] = entry
+    return {**metrics, "models": models}

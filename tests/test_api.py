@@ -115,3 +115,19 @@ def test_every_public_name_is_documented():
             continue
         obj = getattr(forecast, name)
         assert (obj.__doc__ or "").strip(), name
+
+
+def test_a_run_written_before_schema_2_reads_in_today_s_units(result, tmp_path):
+    path = result.save(tmp_path / "old")
+    m = json.loads((path / "metrics.json").read_text())
+    del m["schema_version"]
+    for entry in m["models"].values():  # MAPE was written in percent then
+        entry["mape"] *= 100
+        for f in entry["folds"]:
+            f["mape"] *= 100
+    (path / "metrics.json").write_text(json.dumps(m))
+    old = forecast.load_run(path)
+    for name, entry in result.models.items():
+        assert old.models[name].scores["mape"] == pytest.approx(entry.scores["mape"])
+        assert old.models[name].folds[0]["mape"] == pytest.approx(entry.folds[0]["mape"])
+    assert old.metrics["schema_version"] == 2
