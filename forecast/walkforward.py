@@ -6,6 +6,7 @@ predictions are turned back into prices. Baselines run in every fold like the ne
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import resource
 import sys
@@ -15,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from forecast import models, plugins, trading
+from forecast import audit, models, plugins, trading
 from forecast.config import Experiment
 from forecast.data import fingerprint, load_prices
 from forecast.errors import ForecastError
@@ -101,8 +102,7 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
     return Result(
         exp, predictions, data, {n: ModelResult.from_json(n, e) for n, e in scores.items()},
         [Fold(**row) for row in fold_rows], list(feats.frame.columns),
-        {"indicators": feats.causality, "scaler": "fitted on each fold's training rows only",
-         "early_stopping": "validation tail of the training samples"},
+        audit.summary(feats.causality, fold_rows, records),
         walkforward_seconds,  # wall clock: networks train side by side
         models.device() if networks else "cpu", versions(),
         None if bt is None else trading.json_ready(bt.settings),
@@ -148,9 +148,11 @@ def _run_fold(k, n_folds, runs, states, data, exp, bar) -> list[dict]:
 
 
 def _fit_predict(k, name, seed, model, data) -> dict:
+    data = dataclasses.replace(data, fits=list(data.fits))  # the scaler notes, then its own
     history, fit_s = models.timed(model.fit, data)
     pred, predict_s = models.timed(model.predict, data)
     return {"fold": k, "model": name, "seed": seed, "pred": pred, "history": history,
+            "fits": data.fits,
             "fit_seconds": fit_s, "predict_seconds": predict_s,
             "epochs_run": len(history.get("loss", [])), "params": model.params,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
@@ -174,7 +176,7 @@ def prepare_fold(feats: Features, windows, train, test, exp, fitted_until=0) -> 
     f = exp.features
     target = TARGETS[f.target]
     F = feats.frame.to_numpy("float64")
-    rows = slice(train[0], windows.end[train[-1]] + 1)  # every row a training window reads
+    rows = scaler_rows(train, windows)
     last_all = feats.close.to_numpy()
     last = last_all[windows.end]
     truth = target.truth(last_all, windows, f.horizon)
@@ -193,12 +195,24 @@ def prepare_fold(feats: Features, windows, train, test, exp, fitted_until=0) -> 
         out = np.asarray(scaled, "float64") * y_sd + y_mu
         return target.decode(out, last_test, factor)
 
-    return models.FoldData(X[fit], ys[fit], X[val], ys[val], X[test], last_test,
+    day = feats.close.index.to_numpy("datetime64[D]")
+    when = day[windows.end + f.horizon]  # a sample's day: its target's, the last it holds
+    data = models.FoldData(X[fit], ys[fit], X[val], ys[val], X[test], last_test,
                            feats.close.to_numpy()[rows], f.horizon, to_price,
                            int(np.searchsorted(fit, fitted_until)), target=target,
                            returns=log_returns(last_all[:windows.end[test[-1]] + 1]),
                            train_end=windows.end[train], test_end=windows.end[test],
-                           train_truth=truth[train])
+                           train_truth=truth[train], days=day, dates={
+                               "rows": day[rows], "fit": when[fit], "validation": when[val],
+                               "train": when[train], "test": when[test]})
+    data.received("scaler", F[rows], day[rows])  # what the scalers above were fitted on
+    data.received("scaler", y[train], when[train])
+    return data
+
+
+def scaler_rows(train, windows) -> slice:
+    """The rows the scalers are fitted on: every row a training window reads."""
+    return slice(train[0], windows.end[train[-1]] + 1)
 
 
 def fit_and_validation(train, exp):
