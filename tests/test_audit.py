@@ -159,3 +159,26 @@ def test_notes_and_merges():
                      {"kind": "fit", "first": None, "last": None, "rows": 0}])
     assert m == {"first": "2019-12-31", "last": "2020-01-03", "rows": 3}
     assert audit.merge([]) == {"first": None, "last": None, "rows": 0}
+
+
+def test_the_report_says_passed_only_from_the_recorded_fits(quick, monkeypatch):
+    import re
+
+    from forecast import report
+    honest = walkforward.run_experiment(config.replace(quick, models={"ridge": {}}),
+                                        progress=False)
+    page = report.html(honest)
+    assert "Leak audit: passed" in page and "No leak found" in page
+    monkeypatch.setattr(walkforward, "scaler_rows",
+                        lambda train, windows: slice(train[0], windows.end[train[-1]] + 3))
+    leaky = walkforward.run_experiment(config.replace(quick, models={"ridge": {}}),
+                                       progress=False)
+    page = report.html(leaky)
+    said = re.search(r'id="audit-summary">(.*?)</p>', page).group(1)
+    assert said.startswith("Possible leak: fold 1: the scalers were fitted on rows up to")
+    assert "Leak audit: passed" not in page
+    assert "the scalers were fitted on rows up to" in re.search(
+        r'id="verdict-text">(.*?)</div>', page, re.S).group(1)
+    # the split's own dates are unchanged: only the recorded fits show the leak
+    assert [f.test_start for f in leaky.folds] == [f.test_start for f in honest.folds]
+    assert leaky.metrics["folds"] == honest.metrics["folds"]

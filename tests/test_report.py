@@ -86,8 +86,7 @@ def make_run(root, *, experiment="synthetic", ticker="^TEST", run_id="20240102-0
          "lookback": 10, "horizon": 1, "target": "return", "refit": "warm", "seed": seeds[0],
          "seeds": list(seeds), "features": list(features), "folds": fold_rows,
          "audit": {"indicators": {f: "passed" for f in features if f != "close"},
-                   "scaler": "fitted on each fold's training rows only",
-                   "early_stopping": "validation tail of the training samples"},
+                   "folds": [_recorded_fits(f, models) for f in fold_rows]},
          "models": entries, "run_id": run_id, "created": "2024-01-02T03:04:05", "device": "cpu"}
     if versions:
         m["versions"] = {"python": "3.12.1", "numpy": "2.2.6", "keras": "3.15.1"}
@@ -114,6 +113,18 @@ def make_run(root, *, experiment="synthetic", ticker="^TEST", run_id="20240102-0
                                         "drawdown": e / np.maximum.accumulate(e) - 1}))
         pd.concat(eq).to_csv(path / "equity.csv", index=False, date_format="%Y-%m-%d")
     return path
+
+
+def _recorded_fits(f, models):
+    """What the fits of fold row ``f`` recorded (forecast.audit), as a real run's would."""
+    span = lambda a, b, n: {"first": f[a], "last": f[b], "rows": n}  # noqa: E731
+    fits = {"fit": span("train_start", "validation_start", f["n_train"] - 100),
+            "early_stopping": span("validation_start", "validation_end", 100)}
+    fits["fit"]["last"] = str((pd.Timestamp(f["validation_start"]) - pd.offsets.BDay(1)).date())
+    return {"fold": f["fold"], "test_start": f["test_start"],
+            "validation_start": f["validation_start"],
+            "scaler": span("scaler_start", "scaler_end", f["n_train"]),
+            "models": {m: {} if m == "naive" else dict(fits) for m in models}}
 
 
 def _trading_stats(rng):
@@ -319,9 +330,11 @@ def test_the_leak_audit_shows_each_fold_and_flags_an_overlap(tmp_path):
     page = report.render(run).read_text(encoding="utf-8")
     m = json.loads((run / "metrics.json").read_text())
     audit = re.search(r'<table id="audit-table">.*?</table>', page, re.S).group(0)
-    for f in m["folds"]:
-        for what in ("scaler", "train", "validation", "test"):
-            assert f"{f[what + '_start']} to {f[what + '_end']}" in audit
+    for f, got in zip(m["folds"], m["audit"]["folds"]):  # what the fits recorded
+        fits = got["models"]["single_lstm"]
+        for span in (got["scaler"], fits["fit"], fits["early_stopping"]):
+            assert f"{span['first']} to {span['last']} ({span['rows']:,} rows)" in audit
+        assert f"{f['test_start']} to {f['test_end']}" in audit
     assert "No leak found" in page and "sma_20" in page
     assert "Leak audit: passed" in page
     m["folds"][1]["scaler_end"] = m["folds"][1]["test_start"]

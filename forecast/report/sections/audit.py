@@ -1,19 +1,27 @@
-"""The leak audit: the days each fold's scalers, training and early stopping read, and the
-indicators' causality check."""
+"""The leak audit: the days each fold's scalers, training and early stopping were actually
+given (recorded by the fits themselves), and the indicators' causality check."""
 from __future__ import annotations
 
+from forecast import audit as leak
 from forecast.report.markup import count, esc
 
 
 def leak_findings(result) -> list[str] | None:
     """What the leak audit of a run found: [] when nothing, None when it cannot tell.
 
-    A fold leaks when its scalers, its training or its early stopping read a day on or
-    after the first test day; an indicator leaks when it failed the causality check.
+    Read from what the fits recorded (metrics.json's ``audit.folds``), compared with each
+    fold's first test day: a fold leaks when its scalers, a model's training or its early
+    stopping were given a row dated on or after it, or a network trained on the tail it
+    early-stops on. A fold whose split dates overlap its test period leaks too, and an
+    indicator that failed the causality check. None for a run whose fits recorded nothing
+    (made by a version before the audit read the fits).
     """
-    if not result.folds:
+    records = (result.audit or {}).get("folds")
+    if not result.folds or not records:
         return None
-    found = []
+    test_start = {f.fold: f.test_start for f in result.folds}
+    found = leak.findings([{**r, "test_start": test_start.get(r["fold"], r["test_start"])}
+                           for r in records])
     for f in result.folds:
         fitted = [f.scaler_end, f.train_end, f.validation_end]
         # ISO dates compare as strings
@@ -30,30 +38,41 @@ def audit(result, charts) -> str:
     indicators = (result.audit or {}).get("indicators") or {}
     failed = [k for k, v in indicators.items() if str(v).lower() != "passed"]
     findings = leak_findings(result)
+    records = {r["fold"]: r for r in (result.audit or {}).get("folds") or []}
     rows = []
     for f in result.folds:
         ok = not any(x.startswith(f"fold {f.fold} ") for x in findings or [])
+        got = records.get(f.fold, {})
+        fits = [m.get("fit") for m in got.get("models", {}).values() if m.get("fit")]
+        stops = [m.get("early_stopping") for m in got.get("models", {}).values()
+                 if m.get("early_stopping")]
         rows.append(
             f'<tr><td class="text">{esc(f.fold)}</td>'
-            f'<td class="date">{_span(f.scaler_start, f.scaler_end)}</td>'
-            f'<td class="date">{_span(f.train_start, f.train_end)}</td>'
-            f'<td class="date">{_span(f.validation_start, f.validation_end)}</td>'
+            f'<td class="date">{_recorded(got.get("scaler"))}</td>'
+            f'<td class="date">{_recorded(leak.merge(fits) if fits else None)}</td>'
+            f'<td class="date">{_recorded(leak.merge(stops) if stops else None)}</td>'
             f'<td class="date">{_span(f.test_start, f.test_end)}</td>'
             f'<td>{count(f.n_train)}</td><td>{count(f.n_test)}</td>'
             + ('<td class="ok">ok</td></tr>' if ok else '<td class="fail">OVERLAP</td></tr>'))
+    unrecorded = (result.audit or {}).get("unrecorded") or []
     if findings is None:
-        summary = ('<p class="fail" id="audit-summary">The fold date ranges were not '
-                   "recorded: this run cannot be audited.</p>")
+        summary = ('<p class="fail" id="audit-summary">The fits did not record the rows they '
+                   "were given (a run made before the audit read them): this run cannot be "
+                   "audited.</p>")
     elif findings:
         summary = (f'<p class="fail" id="audit-summary">Possible leak: '
                    f'{esc("; ".join(findings))}.</p>')
     else:
-        summary = ('<p class="ok" id="audit-summary">No leak found: in every fold the scalers '
-                   "and the models were fitted on days before the test period, and every "
+        summary = ('<p class="ok" id="audit-summary">No leak found: in every fold the rows the '
+                   "scalers and the models were given, as the fits recorded them, end before "
+                   "the test period, no network trained on its early-stopping tail, and every "
                    "indicator passed the causality check.</p>")
+    if unrecorded:
+        summary += (f'<p class="note">Not audited: {esc(", ".join(unrecorded))} did not record '
+                    "the rows it fitted on (FoldData.received).</p>")
     table = ("" if not rows else
              '<div class="scroll"><table id="audit-table"><tr><th class=text>fold</th>'
-             "<th class=text>scalers fitted on</th><th class=text>models trained on</th>"
+             "<th class=text>scalers given</th><th class=text>models trained on</th>"
              "<th class=text>early stopping on</th><th class=text>tested on</th>"
              "<th>training samples</th><th>test days</th>"
              "<th class=text>fitted before test</th></tr>"
@@ -68,9 +87,16 @@ def audit(result, charts) -> str:
     notes = "".join(f"<li>{esc(k.replace('_', ' '))}: {esc(v)}</li>"
                     for k, v in (result.audit or {}).items()
                     if k != "indicators" and isinstance(v, str))
-    return (summary + table + ("<p class=note>Dates are the days whose prices each step "
-                               "read (targets included).</p>" if rows else "")
+    return (summary + table + ("<p class=note>Dates are those of the rows each fit was given, "
+                               "as it recorded them: a sample's date is its target's day, the "
+                               "last price it holds.</p>" if rows else "")
             + ind_table + (f"<ul class=note>{notes}</ul>" if notes else ""))
+
+
+def _recorded(span) -> str:
+    if not span or not span.get("rows"):
+        return "not recorded"
+    return f"{_span(span['first'], span['last'])} ({count(span['rows'])} rows)"
 
 
 def _span(start, end) -> str:

@@ -79,7 +79,7 @@ def verdict_box(result) -> str:
                          f"(Theil's U {fmt(u, 'ratio')}){_dm_clause(e)}.")
     lines.append(_trading_headline(result))
     findings = leak_findings(result)
-    lines.append("Leak audit: " + ("not possible, the fold dates were not recorded."
+    lines.append("Leak audit: " + ("not possible, the fits did not record their rows."
                                    if findings is None else
                                    f'<span class="fail">{esc("; ".join(findings))}</span>.'
                                    if findings else "passed (see the leak audit)."))
