@@ -18,6 +18,8 @@ from forecast.report.sections.errors import errors, prices
 from forecast.report.sections.trading import trading
 from forecast.report.sections.training import cost, training
 from forecast.report.sections.verdict import significance, verdict
+from forecast.report.sections import targets
+from forecast.report.sections.targets import by_target
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,14 @@ class Section:
 
 
 SECTIONS = [
-    Section("verdict", "Verdict", verdict),
-    Section("significance", "Significance", significance),
-    Section("prices", "Actual and predicted prices", prices),
-    Section("errors", "Where the errors were", errors),
+    # by_target: the price sections for price and return, the target's own for the others
+    Section("verdict", "Verdict", by_target(verdict, targets.verdict)),
+    Section("significance", "Significance", by_target(significance, targets.significance)),
+    Section("prices", "Actual and predicted prices", by_target(prices, None)),
+    Section("forecasts", "Forecasts against what happened", by_target(None, targets.forecasts)),
+    Section("errors", "Where the errors were", by_target(errors, targets.folds)),
     Section("training", "Training", training),
-    Section("cost", "Cost against accuracy", cost),
+    Section("cost", "Cost against accuracy", by_target(cost, targets.cost)),
     Section("trading", "Trading on the forecasts", trading),
     Section("audit", "Leak audit", audit),
     Section("setup", "Run details", details),

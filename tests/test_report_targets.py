@@ -1,0 +1,75 @@
+"""The report follows the target: direction and volatility runs get their own verdict,
+significance, forecast chart and loss per fold, naming the right baseline."""
+import json
+import re
+
+import numpy as np
+import pytest
+
+from forecast import config, report, walkforward
+
+
+def run(tiny_experiment, target, h, models):
+    exp = config.override(tiny_experiment, {"features.target": target, "features.horizon": h,
+                                            "split.gap": h - 1, "models": models})
+    return walkforward.run_experiment(exp, progress=False)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return config.from_dict({
+        "name": "tiny", "seed": 1,
+        "data": {"source": "sample", "ticker": "^GSPC", "start": "2005-01-01",
+                 "end": "2007-05-31"},
+        "features": {"lookback": 10}, "split": {"initial_train": 300, "folds": 2},
+        "training": {"epochs": 1, "batch_size": 64}})
+
+
+def sections(page):
+    return re.findall(r'<section id="([a-z]+)">', page)
+
+
+def charts(page):
+    blob = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S)
+    return {c["id"]: c for c in json.loads(blob.group(1).replace("\\u003c", "<"))["charts"]}
+
+
+def test_a_direction_report(tiny):
+    result = run(tiny, "direction", 1, {"naive": {}, "logistic": {},
+                                         "single_lstm": {"units": 4}})
+    page = report.html(result)
+    assert sections(page)[:3] == ["verdict", "significance", "forecasts"]
+    assert "prices" not in sections(page)
+    assert "does not beat climatology on the Brier score" in page \
+        or "beats climatology on the Brier score" in page
+    rel = charts(page)["chart-reliability"]
+    # each model's points: a group's mean forecast (x) and its share of rises (y)
+    logistic = next(s for s in rel["series"] if s["label"] == "logistic")
+    p = result.predictions[result.predictions.model == "logistic"]
+    assert sum(y is not None for y in logistic["y"]) == 10
+    shares = [y for y in logistic["y"] if y is not None]
+    assert min(shares) >= 0 and max(shares) <= 1
+    assert np.mean(shares) == pytest.approx(p.y_true.mean(), abs=0.02)  # equal groups
+    assert 'data-key="brier_skill"' in page
+
+
+def test_a_volatility_report_names_garch(tiny):
+    result = run(tiny, "volatility", 5, {"naive": {}, "garch": {}, "har": {}})
+    page = report.html(result)
+    assert "prices" not in sections(page) and "forecasts" in sections(page)
+    assert re.search(r"har (does not beat|beats) GARCH\(1,1\) on QLIKE \(", page)
+    assert "DM against GARCH(1,1)" in page
+    vol = charts(page)["chart-volatility"]
+    realized = vol["series"][0]["y"]
+    truth = result.predictions.drop_duplicates("date").sort_values("date").y_true
+    np.testing.assert_allclose(realized, np.sqrt(252 / 5 * truth) * 100, atol=0.01)
+    folds = charts(page)["chart-folds"]
+    garch = next(s for s in folds["series"] if s["label"] == "garch")
+    assert garch["y"] == pytest.approx([f["qlike"] for f in result.models["garch"].folds],
+                                       abs=1e-6)
+
+
+def test_a_return_report_keeps_its_price_sections(tiny):
+    page = report.html(run(tiny, "return", 1, {"naive": {}, "drift": {}}))
+    assert "prices" in sections(page) and "forecasts" not in sections(page)
+    assert "Theil's U" in page
