@@ -12,14 +12,16 @@ FIND_PYTHON = for p in python3.13 python3.12 \
 	  "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v "$$p"; exit 0; }; \
 	done; exit 1
 
-.PHONY: help setup demo test bench bench-peers browser clean
+.PHONY: help setup demo test bench bench-peers browser mutants gpu clean
 
 help:
 	@echo "make demo   run the S&P 500 single vs stacked LSTM backtest and write its report"
 	@echo "make test   run the test suite"
 	@echo "make bench  time workload W1 against the tutorial-style reference"
 	@echo "make bench-peers  W1 in forecast and in darts (builds benchmarks/.peers-venv once)"
+	@echo "make mutants  mutation testing of the core modules (mutmut; MODULES=\"metrics data\" for some)"
 	@echo "make setup  create .venv and install forecast with its test tools"
+	@echo "make gpu    swap the CPU TensorFlow in .venv for TensorFlow with CUDA (NVIDIA GPU)"
 
 $(STAMP): pyproject.toml
 	@if [ ! -x $(PY) ]; then \
@@ -30,7 +32,22 @@ $(STAMP): pyproject.toml
 	fi
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@if [ -f $(VENV)/.gpu ]; then $(GPU_SWAP); fi
 	@touch $(STAMP)
+
+# TensorFlow with CUDA instead of the CPU wheel (Linux x86-64, NVIDIA driver). tensorflow and
+# tensorflow-cpu put the same files in one place: install the GPU extra, drop tensorflow-cpu,
+# then lay tensorflow's files down again (uninstalling the CPU wheel removed them). The
+# marker .venv/.gpu keeps the swap when setup runs again.
+GPU_SWAP = $(PY) -m pip install --quiet -e '.[dev,gpu]' \
+	&& $(PY) -m pip uninstall --quiet -y tensorflow-cpu \
+	&& $(PY) -m pip install --quiet --force-reinstall --no-deps \
+	  "tensorflow==$$($(PY) -c 'from importlib.metadata import version; print(version("tensorflow"))')"
+
+gpu: $(STAMP)
+	@touch $(VENV)/.gpu
+	$(GPU_SWAP)
+	$(PY) -c 'import tensorflow as tf; print("TensorFlow", tf.__version__, "GPUs:", tf.config.list_physical_devices("GPU") or "none found: check the NVIDIA driver (nvidia-smi)")'
 
 setup: $(STAMP)
 

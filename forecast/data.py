@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ForecastError, did_you_mean
-from forecast.files import write_atomic
+from forecast.files import remove_stale, write_atomic
 
 COLUMNS = ["open", "high", "low", "close", "volume"]  # the order of whichever are present
 PRICES = ("open", "high", "low", "close")
@@ -459,6 +459,7 @@ def _yahoo(ticker, start, end, cache_dir, log):
     # the cache keeps the download as found, so that every later run repeats and reports
     # the same repairs
     try:  # atomic: readers and a second download of the ticker see a whole file
+        remove_stale(path.parent)  # what a killed download left
         write_atomic(path, raw.to_csv(date_format="%Y-%m-%d"))
     except OSError as e:
         raise ForecastError(f"cannot write the price cache {path}: {e.strerror or e}; free "
