@@ -374,7 +374,9 @@ class KerasForecaster:
 
     Calling ``fit`` again (the next fold, ``refit = "warm"``) continues from the weights
     the previous call left and fits only the samples that are new since then, which is why
-    warm walk-forward is fast. ``stride`` fits every stride-th window (the newest always
+    warm walk-forward is fast; it keeps those weights unless an epoch beats their
+    validation loss by ``min_delta`` (training on recent days alone can make them worse).
+    ``stride`` fits every stride-th window (the newest always
     included): neighbouring windows share all but one day.
     """
     warm_start = True
@@ -436,21 +438,24 @@ class KerasForecaster:
     def fit(self, fold):
         if self._rng is None:
             self.prepare(fold)
-        start = fold.first_new if self.fitted else 0
-        self.fitted = True
+        warm, self.fitted = self.fitted, True
+        start = fold.first_new if warm else 0
         X, y = fold.X_train[start:], fold.y_train[start:]
         keep = slice((len(X) - 1) % self.stride, None, self.stride)
         if not len(y[keep]):
             return {}
         dates = None if fold.dates is None else fold.dates["fit"][start:][keep]
-        return self._train(X[keep], y[keep], fold.X_val, fold.y_val, fold=fold, dates=dates)
+        return self._train(X[keep], y[keep], fold.X_val, fold.y_val, fold=fold, dates=dates,
+                           warm=warm)
 
-    def _train(self, X, y, X_val, y_val, *, fold=None, dates=None):
+    def _train(self, X, y, X_val, y_val, *, fold=None, dates=None, warm=False):
         # A lean loop over train_on_batch: Model.fit builds a dataset, an iterator and
         # callbacks on every call and epoch, which costs more than the small folds it trains.
         # Every batch has the same shape so that the step is traced once, not once a fold.
         history = {"loss": [], "val_loss": []}
         best, best_weights, wait = np.inf, None, 0
+        if warm:  # the weights the last fold kept compete too: training must beat them
+            best, best_weights = self._val_loss(X_val, y_val), self.model.get_weights()
         size = min(self.batch_size, len(y))
         starts = list(range(0, len(y) - size + 1, size))
         if starts[-1] + size < len(y):
@@ -464,7 +469,7 @@ class KerasForecaster:
             losses = [float(self.model.train_on_batch(X[order[i:i + size]],
                                                       y[order[i:i + size]])) for i in starts]
             history["loss"].append(float(np.mean(losses)))
-            val = float(np.mean((self._predict(X_val) - y_val) ** 2))
+            val = self._val_loss(X_val, y_val)
             history["val_loss"].append(val)
             if val < best - self.min_delta:  # early stopping on the validation tail
                 best, best_weights, wait = val, self.model.get_weights(), 0
@@ -474,6 +479,9 @@ class KerasForecaster:
                     break
         self.model.set_weights(best_weights)
         return history
+
+    def _val_loss(self, X_val, y_val):
+        return float(np.mean((self._predict(X_val) - y_val) ** 2))
 
     def _predict(self, X, chunk=256):
         # fixed-size chunks, the last one zero-padded: one traced shape for every fold

@@ -97,6 +97,22 @@ def test_warm_refit_fits_only_new_samples_and_stride_thins_them(monkeypatch):
     assert seen == [17, 3]
 
 
+def test_a_warm_fold_keeps_its_weights_unless_training_beats_them(monkeypatch):
+    models.reset(0, clear=True)
+    m = create("single_lstm", {"units": 2, "epochs": 3, "batch_size": 1000})
+    f = fold()
+    m.fit(f)
+    before = m.model.get_weights()
+
+    def spoil(X, y):  # training that only makes the network worse on the validation tail
+        m.model.set_weights([w + 1.0 for w in m.model.get_weights()])
+        return 0.0
+    monkeypatch.setattr(m.model, "train_on_batch", spoil)
+    m.fit(f)
+    for a, b in zip(before, m.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def _lstm_pair(return_sequences, seed=1, units=5):
     """Keras' LSTM and the fused one, built on the same seed (so with the same weights)."""
     import keras
