@@ -79,3 +79,36 @@ def test_two_processes_downloading_one_ticker_leave_one_whole_cache_file(tmp_pat
     assert len(files) == 1 and files[0].suffix == ".csv", files
     from forecast import data
     assert len(data.load_prices("AAPL", "yahoo", cache_dir=cache)) == 2000  # from the cache
+
+
+def test_the_last_index_written_lists_a_run_saved_while_another_index_was_written(
+        tiny_toml_file, tmp_path, monkeypatch):
+    import shutil
+    import threading
+
+    from forecast import cli, report
+    out = tmp_path / "reports"
+    assert cli.main(["run", str(tiny_toml_file("index")), "--quiet", "--out", str(out)]) == 0
+    [first] = runs.find(out)
+    found_first, go_on = threading.Event(), threading.Event()
+    real_find, calls = runs.find, []
+
+    def slow_find(root):  # the first index found its runs, then waits before writing
+        found = real_find(root)
+        calls.append(len(found))
+        if len(calls) == 1:
+            found_first.set()
+            go_on.wait(10)
+        return found
+    monkeypatch.setattr(runs, "find", slow_find)
+    one = threading.Thread(target=report.render_index, args=(out,))
+    one.start()
+    assert found_first.wait(10)
+    shutil.copytree(first, first.with_name(first.name[:-4] + "beef"))  # a second run appears
+    two = threading.Thread(target=report.render_index, args=(out,))
+    two.start()  # its index must come after the first one's, or the second run is lost
+    two.join(1)
+    go_on.set()
+    one.join(10), two.join(10)
+    assert calls == [1, 2]
+    assert first.name[:-4] + "beef" in (out / "index.html").read_text()
