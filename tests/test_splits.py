@@ -46,3 +46,24 @@ def test_constructor_only_stores_settings():
     s = WalkForward(initial_train=-1, n_splits=0)
     assert (s.initial_train, s.n_splits) == (-1, 0)
     assert "initial_train=-1" in repr(s)
+
+
+def test_defaults_five_expanding_folds_without_gap():
+    folds = list(WalkForward(initial_train=10).split(20))
+    assert len(folds) == 5
+    for k, (train, test) in enumerate(folds):
+        np.testing.assert_array_equal(train, np.arange(0, 10 + 2 * k))  # from the start
+        np.testing.assert_array_equal(test, np.arange(10 + 2 * k, 12 + 2 * k))  # no gap
+    assert "window='expanding'" in repr(WalkForward(initial_train=10))
+
+
+@pytest.mark.parametrize("test_size, fewest", [(None, 15), (3, 25)])
+def test_the_fewest_samples_split_and_one_fewer_does_not(test_size, fewest):
+    split = WalkForward(initial_train=10, n_splits=5, test_size=test_size)
+    assert split.min_samples() == fewest
+    folds = list(split.split(fewest))
+    assert len(folds) == 5 and folds[-1][1][-1] == fewest - 1
+    assert sum(len(test) for _, test in folds) == fewest - 10
+    with pytest.raises(ValueError, match=f"^{fewest - 1} samples are too few for 5 folds after "
+                       f"10 training samples and gap 0: need at least {fewest}$"):
+        list(split.split(fewest - 1))

@@ -288,3 +288,20 @@ def test_no_look_ahead_at_any_horizon(target, h):
     assert not np.allclose(a.equity.iloc[t:], b.equity.iloc[t:])
     # every day of the test period is traded once, on the newest forecast
     assert len(a) == len(close) - h and a.date.is_monotonic_increasing
+
+
+def test_defaults_long_only_no_threshold_five_basis_points():
+    days = pd.bdate_range("2020-01-01", periods=4)
+    sim = trading.simulate(Y_LAST, Y_PRED, Y_TRUE, dates=days)
+    pd.testing.assert_frame_equal(sim, trading.simulate(
+        Y_LAST, Y_PRED, Y_TRUE, threshold=0.0, cost_bps=5.0, long_short=False, dates=days))
+    assert list(sim.index) == list(days) and sim.index.name == "date"
+    np.testing.assert_array_equal(trading.positions([100, 100], [100.01, 99]), [1, 0])
+    bh = trading.buy_and_hold(Y_LAST, Y_TRUE, dates=days)
+    assert bh["return"].iloc[0] == pytest.approx(0.1 - 5 / 1e4)
+    assert list(bh.index) == list(days)
+    # free trading is allowed, negative costs are not
+    assert trading.simulate(Y_LAST, Y_PRED, Y_TRUE, cost_bps=0)["return"].iloc[0] == \
+        pytest.approx(0.1)
+    with pytest.raises(ValueError, match=r"^cost_bps must be >= 0, got -1$"):
+        trading.simulate(Y_LAST, Y_PRED, Y_TRUE, cost_bps=-1)

@@ -53,3 +53,26 @@ def test_trailing_and_future_sums_of_a_window_end():
     w = make_windows(np.zeros((6, 1)), np.cumsum(np.nan_to_num(values)), 2, horizon=2)
     np.testing.assert_allclose(future_sum(values, w.end, 2),
                                w.target - np.cumsum(np.nan_to_num(values))[w.end])
+
+
+def test_one_day_lookback_and_a_next_day_target_by_default():
+    series = np.arange(5, dtype=float)
+    w = make_windows(series, series, lookback=1)
+    np.testing.assert_array_equal(w.X[:, 0, 0], [0, 1, 2, 3])
+    np.testing.assert_array_equal(w.target, [1, 2, 3, 4])  # horizon 1 unless told
+    for lookback, horizon in [(0, 1), (1, 0)]:
+        with pytest.raises(ValueError, match=f"^5 rows make no window of {lookback} with "
+                           f"horizon {horizon}$"):
+            make_windows(series, series, lookback, horizon)
+    with pytest.raises(ValueError, match="^features have 5 rows, series 4$"):
+        make_windows(series, series[:4], 1)
+
+
+def test_sums_at_the_first_and_the_last_row():
+    values = np.array([1.0, 2, 4, 8])
+    # a window that starts exactly at row 0 or ends exactly at the last row is whole
+    np.testing.assert_array_equal(trailing_sum(values, np.array([0, 1, 3]), 2),
+                                  [np.nan, 3, 12])
+    np.testing.assert_array_equal(future_sum(values, np.array([0, 1, 2, 3]), 2),
+                                  [6, 12, np.nan, np.nan])
+    assert trailing_sum(np.array([1, 2, 3]), np.array([2]), 3)[0] == 6  # integers too
