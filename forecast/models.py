@@ -394,6 +394,7 @@ class KerasForecaster:
         self.model = None
         self.fitted = False  # a later fit continues from these weights (warm refit)
         self._rng = None
+        self._traced = (None,)  # (model, train step, predict step): see _steps
 
     def build(self, lookback, n_features):
         import keras
@@ -449,9 +450,10 @@ class KerasForecaster:
                            warm=warm)
 
     def _train(self, X, y, X_val, y_val, *, fold=None, dates=None, warm=False):
-        # A lean loop over train_on_batch: Model.fit builds a dataset, an iterator and
-        # callbacks on every call and epoch, which costs more than the small folds it trains.
-        # Every batch has the same shape so that the step is traced once, not once a fold.
+        # A lean loop over one traced step (see _steps): Model.fit builds a dataset, an
+        # iterator and callbacks on every call and epoch, which costs more than the small
+        # folds it trains. Every batch has the same shape so that the step is traced once,
+        # not once a fold.
         history = {"loss": [], "val_loss": []}
         best, best_weights, wait = np.inf, None, 0
         if warm:  # the weights the last fold kept compete too: training must beat them
@@ -466,8 +468,8 @@ class KerasForecaster:
             fold.received("early_stopping", X_val, fold.dates["validation"])
         for _ in range(self.epochs):
             order = rng.permutation(len(y))
-            losses = [float(self.model.train_on_batch(X[order[i:i + size]],
-                                                      y[order[i:i + size]])) for i in starts]
+            losses = [float(self._train_step(X[order[i:i + size]], y[order[i:i + size]]))
+                      for i in starts]
             history["loss"].append(float(np.mean(losses)))
             val = self._val_loss(X_val, y_val)
             history["val_loss"].append(val)
@@ -480,6 +482,35 @@ class KerasForecaster:
         self.model.set_weights(best_weights)
         return history
 
+    def _train_step(self, X, y):
+        """One Adam step on a batch; returns its loss."""
+        return self._steps()[0](X, y)
+
+    def _steps(self):
+        """This network's training and prediction steps, traced once per model.
+
+        Plain ``tf.function``s without AutoGraph: Keras' ``train_on_batch`` traces its
+        whole trainer (AutoGraph, metrics, loss scaling): on W1 that traced ~3x as long
+        (longer than the first fold's training) and ran the single LSTM's step ~2x slower.
+        """
+        if self._traced[0] is not self.model:
+            import keras
+            import tensorflow as tf
+            model, loss_fn = self.model, keras.losses.get(self.loss)
+
+            def train(x, y):
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_mean(loss_fn(y[:, None], model(x, training=True)))
+                    if model.losses:  # a user's layers' regularisation
+                        loss += tf.add_n(model.losses)
+                grads = tape.gradient(loss, model.trainable_variables)
+                model.optimizer.apply(grads, model.trainable_variables)
+                return loss
+
+            self._traced = (model, tf.function(train, autograph=False),
+                            tf.function(lambda x: model(x, training=False), autograph=False))
+        return self._traced[1:]
+
     def _val_loss(self, X_val, y_val):
         return float(np.mean((self._predict(X_val) - y_val) ** 2))
 
@@ -488,7 +519,8 @@ class KerasForecaster:
         n = len(X)
         padded = np.zeros((-(-n // chunk) * chunk, *X.shape[1:]), dtype="float32")
         padded[:n] = X
-        out = [np.asarray(self.model.predict_on_batch(padded[i:i + chunk])).ravel()
+        predict = self._steps()[1]
+        out = [np.asarray(predict(padded[i:i + chunk])).ravel()
                for i in range(0, len(padded), chunk)]
         return np.concatenate(out)[:n]
 

@@ -88,7 +88,7 @@ def test_warm_refit_fits_only_new_samples_and_stride_thins_them(monkeypatch):
     seen = []
     f = fold()
     m.fit(f)  # builds the model; then count what the next fits train on
-    monkeypatch.setattr(m.model, "train_on_batch", lambda X, y: seen.append(len(y)) or 0.0)
+    monkeypatch.setattr(m, "_train_step", lambda X, y: seen.append(len(y)) or 0.0)
     f.first_new = 0
     m.fit(f)
     f.first_new = 41
@@ -107,7 +107,7 @@ def test_a_warm_fold_keeps_its_weights_unless_training_beats_them(monkeypatch):
     def spoil(X, y):  # training that only makes the network worse on the validation tail
         m.model.set_weights([w + 1.0 for w in m.model.get_weights()])
         return 0.0
-    monkeypatch.setattr(m.model, "train_on_batch", spoil)
+    monkeypatch.setattr(m, "_train_step", spoil)
     m.fit(f)
     for a, b in zip(before, m.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -194,8 +194,8 @@ def test_networks_never_fit_on_their_validation_rows(monkeypatch):
     m = create("single_lstm", {"units": 2, "epochs": 2, "batch_size": 16})
     m.prepare(f)
     fitted = []
-    fit_batch = m.model.train_on_batch
-    monkeypatch.setattr(m.model, "train_on_batch",
+    fit_batch = m._train_step
+    monkeypatch.setattr(m, "_train_step",
                         lambda X, y: fitted.append(np.asarray(X)) or fit_batch(X, y))
     history = m.fit(f)
     seen = np.concatenate(fitted)
