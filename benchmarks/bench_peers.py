@@ -46,6 +46,7 @@ def run_darts(python, seed, out):
 def run_forecast(seed, out):
     stdout, seconds, peak = timed([sys.executable, "-c", PEAK, str(ROOT / "forecast" / "cli.py"),
                                    "run", str(CONFIG), "--seed", str(seed), "--out", out,
+                                   "--models", ",".join(NETWORKS.values()),
                                    "--quiet"], env={"PYTHONPATH": str(ROOT)})
     run_dir = Path(stdout.strip().splitlines()[-1])
     m = json.loads((run_dir / "metrics.json").read_text())
