@@ -11,7 +11,7 @@ OTHER = {"units": lambda d: [3, 2] if isinstance(d, list) else 3, "dropout": lam
          "alpha": lambda d: 50.0, "epochs": lambda d: 2, "batch_size": lambda d: 16,
          "learning_rate": lambda d: 0.05, "patience": lambda d: 0, "stride": lambda d: 3,
          "min_delta": lambda d: 10.0, "validation_fraction": lambda d: 0.4,
-         "refit": lambda d: "scratch", "lam": lambda d: 0.8, "C": lambda d: 0.01}
+         "refit": lambda d: "scratch", "lam": lambda d: 0.8, "C": lambda d: 1.0}
 TRAINING = {"epochs": 4, "batch_size": 32, "patience": 2}
 # where a key shows only in some training: patience, when no epoch after the first improves
 CONTEXT = {"patience": {"min_delta": 10.0}}
