@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -204,9 +205,15 @@ def check_writable(out):
     """Refuse an output folder that cannot be created or written, before any work."""
     path = Path(out).absolute()
     existing = next(p for p in [path, *path.parents] if p.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise ForecastError(f"cannot write to {out}: {existing} is not a writable folder; "
-                            "choose another with --out")
+    why = ""
+    if existing.is_dir() and os.access(existing, os.W_OK | os.X_OK):
+        try:  # permissions can say yes where writing fails (/proc, a read-only mount)
+            with tempfile.TemporaryFile(dir=existing):
+                return
+        except OSError as e:
+            why = f" ({e.strerror or e})"
+    raise ForecastError(f"cannot write to {out}: {existing} is not a writable folder{why}; "
+                        "choose another with --out")
 
 
 def _changed_lines(a, b):

@@ -208,6 +208,16 @@ def test_an_output_folder_that_is_no_folder_is_refused_before_any_work(tiny_toml
     assert "not a writable folder" in one_error_line(capsys)
 
 
+def test_a_folder_that_permissions_allow_but_writing_fails_is_refused_before_any_work(
+        tiny_toml_file, monkeypatch, capsys):
+    if not Path("/proc/self").is_dir():
+        pytest.skip("no /proc here")
+    from forecast import walkforward
+    monkeypatch.setattr(walkforward, "run_experiment", lambda *a, **k: pytest.fail("ran"))
+    assert cli.main(["run", str(tiny_toml_file()), "--out", "/proc/forecast-out"]) == 2
+    assert "/proc is not a writable folder" in one_error_line(capsys)
+
+
 @pytest.fixture
 def tiny_disk(tmp_path):
     """A 64 KiB file system: the checkpoints fit, a whole run directory does not."""
