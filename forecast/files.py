@@ -10,7 +10,9 @@ import contextlib
 import errno
 import functools
 import os
+import re
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -91,12 +93,15 @@ def one_at_a_time(lock_name: str):
 
 def remove_stale(parent) -> None:
     """Remove what killed writers left in ``parent``: temporary files and directories of
-    processes of this machine that no longer run."""
+    processes of this machine that no longer run (their names say which process wrote
+    them, and on which machine)."""
     for tmp in Path(parent).glob(".*.tmp"):
         try:
-            pid = int(tmp.name[:-4].rsplit(".", 1)[1].split("-")[0])
-            os.kill(pid, 0)
-        except (ValueError, IndexError):
+            pid, host = tmp.name[:-4].rsplit(".", 1)[1].split("-")[0].split("@")
+            if host != _host():
+                continue  # another machine's (a shared folder): its processes are not here
+            os.kill(int(pid), 0)
+        except ValueError:
             continue  # not one of ours
         except ProcessLookupError:  # its writer is gone
             if tmp.is_dir():
@@ -109,7 +114,12 @@ def remove_stale(parent) -> None:
 
 def _prefix(name: str) -> str:
     # hidden, and naming the writing process, so that remove_stale can tell a dead one's
-    return f".{name}.{os.getpid()}-"
+    return f".{name}.{os.getpid()}@{_host()}-"
+
+
+@functools.cache
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname())[:40] or "host"
 
 
 def fsync_dir(path) -> None:
