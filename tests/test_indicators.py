@@ -148,3 +148,36 @@ def test_unknown_names_suggest_pandas_ta_ones():
         indicators.check_specs([{"name": "wilr"}])
     with pytest.raises(ForecastError, match='"willr" has no parameter "lenght".*"length"'):
         indicators.check_specs([{"name": "willr", "lenght": 14}])
+
+
+def test_a_registered_indicator_records_its_doc_needs_scale_and_source():
+    def spread(prices, length=3, *, label="x"):
+        """High minus low.
+
+        More text that the listing leaves out.
+        """
+        return prices["high"] - prices["low"]
+    spread.__module__ = "my_plugin"
+    try:
+        register_indicator("spread", needs=("high", "low"))(spread)
+        entry = INDICATORS["spread"]
+        assert (entry.doc, entry.needs, entry.scale, entry.source, entry.defaults) == (
+            "High minus low.", ("high", "low"), "free", "my_plugin",
+            {"length": 3, "label": "x"})
+
+        def plain(prices):
+            return prices["close"]
+        plain.__doc__ = None
+        plain.__module__ = "forecast.extra"  # one of forecast's own modules
+        register_indicator("spread", scale="price")(plain)
+        entry = INDICATORS["spread"]
+        assert (entry.doc, entry.needs, entry.scale, entry.source) == (
+            "", ("close",), "price", "forecast")
+    finally:
+        INDICATORS.pop("spread", None)
+    with pytest.raises(ValueError, match=r"^scale must be one of \('price', 'bounded', "
+                       r"'free'\), got 'loud'$"):
+        register_indicator("x", scale="loud")
+    with pytest.raises(ValueError, match=r"^needs must name columns of \('open', 'high', "
+                       r"'low', 'close', 'volume'\), got \['bid', 'oi'\]$"):
+        register_indicator("x", needs=("close", "oi", "bid"))

@@ -197,3 +197,21 @@ def test_diebold_mariano_on_losses_is_the_squared_error_test_on_squared_errors()
     for h in (1, 2):
         assert metrics.diebold_mariano_loss(e_model ** 2, e_naive ** 2, h) == pytest.approx(
             metrics.diebold_mariano(e_model, e_naive, h), rel=1e-12)
+
+
+def test_diebold_mariano_on_two_days_on_tiny_losses_and_on_a_constant_difference():
+    # d = [1, 3]: mean 2, gamma0 = (1 + 1) / 2 = 1, DM = 2 / sqrt(1 / 2), HLN factor
+    # sqrt((2 + 1 - 2) / 2): stat 2; one degree of freedom (a Cauchy distribution)
+    stat, p = metrics.diebold_mariano_loss([1.0, 3.0], [0.0, 0.0])
+    assert stat == pytest.approx(2.0)
+    assert p == pytest.approx(2 * (0.5 + np.arctan(-2.0) / np.pi))
+    # the scale of the losses does not matter, however small their variance
+    losses = np.array([1.0, 3, 2, 5, 4, 1])
+    assert metrics.diebold_mariano_loss(losses * 1e-3, np.zeros(6)) == pytest.approx(
+        metrics.diebold_mariano_loss(losses, np.zeros(6)))
+    # one step ahead unless told
+    assert metrics.diebold_mariano_loss(losses, np.zeros(6)) == \
+        metrics.diebold_mariano_loss(losses, np.zeros(6), 1) != \
+        metrics.diebold_mariano_loss(losses, np.zeros(6), 2)
+    # a loss difference that never varies is undefined, not infinitely significant
+    assert np.isnan(metrics.diebold_mariano_loss([2.0, 2, 2], [1.0, 1, 1])).all()
