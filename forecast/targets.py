@@ -61,7 +61,7 @@ class Target:
 
     def decode(self, learned, last, factor=1.0) -> np.ndarray:
         """Learned values back in the unit of :meth:`truth` (the inverse of ``encode``);
-        ``factor``: what :meth:`bias_factor` said on the training samples."""
+        ``factor``: what :meth:`bias_factor` says for the horizon."""
         return learned
 
     def input_scaler(self, F):
@@ -72,8 +72,8 @@ class Target:
         """``(mean, scale)`` of the learned values of the training samples."""
         return learned.mean(), learned.std()
 
-    def bias_factor(self, learned) -> float:
-        """What :meth:`decode` multiplies by, from the training samples' learned values."""
+    def bias_factor(self, horizon) -> float:
+        """What :meth:`decode` multiplies by for forecasts ``horizon`` days ahead."""
         return 1.0
 
     def naive(self, fold) -> np.ndarray:
@@ -111,7 +111,10 @@ class Target:
 
 
 def _p(pvalue):
-    return "" if pvalue is None or not np.isfinite(pvalue) else f", p = {pvalue:.3g}"
+    """The Diebold-Mariano p-value for the sentence, and whether it is significant."""
+    if pvalue is None or not np.isfinite(pvalue):
+        return ""
+    return f", p = {pvalue:.3g}" + ("" if pvalue < 0.05 else " (not significant at 5%)")
 
 
 @register_target
@@ -218,12 +221,13 @@ class Volatility(Target):
     def encode(self, y, last):
         return np.log(np.maximum(y, VARIANCE_FLOOR))
 
-    def bias_factor(self, learned):
-        # exp of a forecast log variance is a median, well below the mean variance that
-        # QLIKE asks for (for one day, about 0.3 of it): decode multiplies by the training
-        # samples' own ratio of mean to geometric mean (Duan's smearing with the
-        # unconditional spread; a model that explains some of it is over-corrected a bit)
-        return float(np.mean(np.exp(learned - learned.mean())))
+    def bias_factor(self, horizon):
+        """exp of a forecast log variance is a geometric mean, below the mean variance QLIKE
+        asks for: a realized variance is the true one times chi-square(h) / h noise (normal
+        returns), whose mean over its geometric mean is (h/2) / exp(digamma(h/2)): 3.56 for
+        one day, 1.24 for five. A fixed formula, fitted on nothing."""
+        from scipy.special import digamma
+        return float(horizon / 2 / np.exp(digamma(horizon / 2)))
 
     def decode(self, learned, last, factor=1.0):
         return np.exp(learned) * factor

@@ -49,9 +49,14 @@ def test_learned_values_go_back_to_the_reported_unit():
     learned = vol.encode(rv, None)
     assert np.isfinite(learned).all()  # a variance of 0 has a floor
     np.testing.assert_allclose(vol.decode(learned[:2], None), rv[:2])
-    # the smearing factor: mean over geometric mean of the training variances
-    factor = vol.bias_factor(vol.encode(rv[:2], None))
-    assert factor == pytest.approx(2.5e-4 / 2e-4)
+    # exp(mean log) of a variance times chi-square(h) / h noise is below its mean by the
+    # factor decode multiplies by: 2 e^gamma for one day (digamma(1/2) = -gamma - 2 log 2)
+    assert vol.bias_factor(1) == pytest.approx(2 * np.exp(np.euler_gamma))
+    noise = np.random.default_rng(0).chisquare(5, 400_000) / 5
+    assert vol.bias_factor(5) == pytest.approx(noise.mean() / np.exp(np.log(noise).mean()),
+                                               rel=2e-3)
+    np.testing.assert_allclose(vol.decode(learned[:2], None, 3.0), 3 * rv[:2])
+    assert TARGETS["return"].bias_factor(5) == 1.0
     assert TARGETS["direction"].target_scaler(np.array([0.0, 1, 1]), None, None) == (0, 1)
 
 
@@ -80,6 +85,7 @@ def test_scores_and_the_sentence_name_the_right_baseline():
     garch = TARGETS["volatility"].scores(rv, f * 2, None, {"naive": rv[::-1]}, 1)
     sentence = TARGETS["volatility"].skill("lstm", v, {"garch": garch, "naive": {}})
     assert sentence.startswith("lstm beats GARCH(1,1) on QLIKE") and ", p = " in sentence
+    assert ("not significant at 5%" in sentence) == (v["dm_garch_pvalue"] >= 0.05)
     r = TARGETS["return"].scores(CLOSE[1:], CLOSE[1:] + 1, CLOSE[:-1],
                                  {"naive": CLOSE[:-1]}, 1)
     assert "naive persistence on RMSE" in TARGETS["return"].skill("m", r, {})
