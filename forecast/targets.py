@@ -40,6 +40,7 @@ def log_returns(close) -> np.ndarray:
 
 
 class Target:
+    """One kind of forecast; the defaults are those of a price forecast (price, return)."""
     name = ""
     unit = ""                        # what y_true and y_pred are, for people
     scale_free = True                # inputs as log returns and ratios, not price levels
