@@ -145,23 +145,49 @@ def saved(exp, tmp_path):
     return m, pd.read_csv(out / "predictions.csv", parse_dates=["date"])
 
 
-def trading_by_definition(g, close, h, pos, cost):
+def trading_by_definition(g, close, h, pos, cost, m=None):
     """Daily positions decided at day t (h trading days before the forecast's date), held
-    from the close of t to the close of t + 1."""
+    from the close of t to the close of t + 1; with metrics.json ``m``, the deflated Sharpe
+    ratio against the run's trials too."""
     t = close.index.get_indexer(g.date) - h
     asset = close.to_numpy()[t + 1] / close.to_numpy()[t] - 1
-    r = pos * asset - cost * np.abs(np.diff(pos, prepend=0))
+    turnover = np.abs(np.diff(pos, prepend=0))
+    r = pos * asset - cost * turnover
     equity = np.cumprod(1 + r)
-    return {"total_return": equity[-1] - 1,
+    mdd = np.min(equity / np.maximum.accumulate(np.r_[1, equity])[1:] - 1)
+    cagr = equity[-1] ** (252 / len(r)) - 1
+    held = pos != 0
+    extra = {} if m is None else {"deflated_sharpe": metrics.deflated_sharpe(
+        r.mean() / r.std(ddof=1), m["trading"]["n_trials"], len(r), *metrics.moments(r),
+        m["trading"]["trials_sharpe_var"])}
+    return {**extra, "total_return": equity[-1] - 1, "cagr": cagr,
+            "volatility": r.std(ddof=1) * np.sqrt(252),
             "sharpe": r.mean() / r.std(ddof=1) * np.sqrt(252),
-            "max_drawdown": np.min(equity / np.maximum.accumulate(np.r_[1, equity])[1:] - 1),
-            "exposure": np.mean(np.abs(pos))}
+            "sortino": r.mean() / np.sqrt(np.mean(np.minimum(r, 0) ** 2)) * np.sqrt(252),
+            "max_drawdown": mdd, "calmar": cagr / -mdd,
+            "hit_rate": np.mean((pos * asset)[held] > 0),
+            "exposure": np.mean(np.abs(pos)), "turnover": turnover.mean() * 252}
 
 
 def check(entry, expected, approx):
     for key, value in expected.items():
         got = entry[key] if key in entry else entry["trading"][key]
         assert got == approx(value), key
+
+
+def check_buy_and_hold(m, p, close, h):
+    """Buy-and-hold over the same days, long every day."""
+    days = p.drop_duplicates("date").sort_values("date")
+    bh = trading_by_definition(days, close, h, np.ones(len(days)), 5e-4)
+    assert m["buy_and_hold"] == pytest.approx(bh, rel=1e-6)
+
+
+def check_folds(entry, p, name, key, loss):
+    """The target's loss in each fold of metrics.json, from that fold's rows."""
+    for fold in entry["folds"]:
+        g = p[(p.model == name) & (p.fold == fold["fold"])]
+        assert fold[key] == pytest.approx(np.mean(loss(g.y_true.to_numpy(),
+                                                       g.y_pred.to_numpy())), rel=1e-6)
 
 
 def test_direction_metrics_recomputed_from_predictions_csv(tiny_experiment, tmp_path):
@@ -186,10 +212,12 @@ def test_direction_metrics_recomputed_from_predictions_csv(tiny_experiment, tmp_
                     "brier": brier, "log_loss": skm.log_loss(y, prob, labels=[0, 1]),
                     "roc_auc": skm.roc_auc_score(y, prob),
                     "brier_skill": 1 - brier / np.mean((ref - y) ** 2),
-                    **trading_by_definition(g, close, h, pos, 5e-4)}
+                    **trading_by_definition(g, close, h, pos, 5e-4, m)}
         if name != "naive":
             expected["dm_stat"], expected["dm_pvalue"] = dm((prob - y) ** 2, (ref - y) ** 2, h)
         check(entry, expected, approx)
+        check_folds(entry, p, name, "brier", lambda y, f: (f - y) ** 2)
+    check_buy_and_hold(m, p, close, h)
 
 
 def test_volatility_metrics_recomputed_from_predictions_csv(tiny_experiment, tmp_path):
@@ -213,13 +241,15 @@ def test_volatility_metrics_recomputed_from_predictions_csv(tiny_experiment, tmp
         expected = {"qlike": loss.mean(), "mse": np.mean((f - y) ** 2),
                     "mz_slope": slope, "mz_intercept": intercept,
                     "mz_r2": np.corrcoef(f, y)[0, 1] ** 2,
-                    **trading_by_definition(g, close, h, pos, 5e-4)}
+                    **trading_by_definition(g, close, h, pos, 5e-4, m)}
         for ref, key in (("naive", "dm"), ("garch", "dm_garch")):
             if name != ref:
                 f_ref = refs[ref].loc[g.date].to_numpy()
                 expected[f"{key}_stat"], expected[f"{key}_pvalue"] = dm(
                     loss, y / f_ref + np.log(f_ref), h)
         check(entry, expected, approx)
+        check_folds(entry, p, name, "qlike", lambda y, f: y / f + np.log(f))
+    check_buy_and_hold(m, p, close, h)
 
 
 @pytest.mark.parametrize("target", ["direction", "volatility"])
