@@ -182,3 +182,29 @@ def test_the_report_says_passed_only_from_the_recorded_fits(quick, monkeypatch):
     # the split's own dates are unchanged: only the recorded fits show the leak
     assert [f.test_start for f in leaky.folds] == [f.test_start for f in honest.folds]
     assert leaky.metrics["folds"] == honest.metrics["folds"]
+
+
+def test_summary_and_build_by_hand():
+    folds = [{"fold": 1, "test_start": "2020-03-02", "validation_start": "2020-02-20"}]
+    scaler = audit.note("scaler", pd.to_datetime(["2019-01-02", "2020-02-28"]))
+    records = [
+        {"fold": 0, "model": "m", "fits": [scaler, audit.note("fit", ["2019-01-03"]),
+                                           audit.note("early_stopping", ["2020-02-20"])]},
+        {"fold": 0, "model": "old"},  # a record saved before fits noted their rows
+    ]
+    s = audit.summary({"sma_20": "passed", "bad_5": "Failed: looks ahead"}, folds, records)
+    assert s["indicators"] == {"sma_20": "passed", "bad_5": "Failed: looks ahead"}
+    assert s["passed"] is False and s["findings"] == [
+        "indicator bad_5 failed the causality check"]
+    assert s["unrecorded"] == ["old"]
+    assert s["folds"] == [{
+        "fold": 1, "test_start": "2020-03-02", "validation_start": "2020-02-20",
+        "scaler": {"first": "2019-01-02", "last": "2020-02-28", "rows": 2},
+        "models": {"m": {"fit": {"first": "2019-01-03", "last": "2019-01-03", "rows": 1},
+                         "early_stopping": {"first": "2020-02-20", "last": "2020-02-20",
+                                            "rows": 1}},
+                   "old": {}}}]
+    assert audit.summary({"sma_20": "PASSED"}, folds, records[:1])["passed"] is True
+    assert audit.note("fit", []) == {"kind": "fit", "first": None, "last": None, "rows": 0}
+    bare = [{"fold": 3, "test_start": "2020-03-02", "scaler": scaler}]  # no models at all
+    assert audit.findings(bare) == [] and audit.unrecorded(bare) == []

@@ -158,3 +158,67 @@ def test_a_three_day_horizon_through_the_whole_run(tiny_experiment, short_prices
                                                              1)[0])
         assert m["models"][name]["dm_stat"] == pytest.approx(stat)
         assert m["models"][name]["dm_pvalue"] == pytest.approx(pvalue)
+
+
+def test_a_fold_holds_its_training_scaled_windows_and_the_way_back(short_prices,
+                                                                 tiny_experiment):
+    import dataclasses
+
+    from forecast.targets import TARGETS
+    exp = baselines(tiny_experiment)
+    feats = build(short_prices, exp.features.indicators)
+    feats = dataclasses.replace(feats, frame=feats.frame.assign(flat=1.0))  # no spread
+    close = feats.close.to_numpy()
+    w = make_windows(feats.frame.to_numpy(), close, 10, 1)
+    train, test = next(walkforward.splitter(exp).split(len(w.target)))
+    d = walkforward.prepare_fold(feats, w, train, test, exp, fitted_until=train[100])
+    fit = train[:-round(0.1 * len(train))]
+    F = feats.frame.to_numpy("float64")
+    seen = F[train[0]:w.end[train[-1]] + 1]  # every row a training window reads
+    sd = seen.std(0)
+    scaled = (F - seen.mean(0)) / np.where(sd > 0, sd, 1)
+    assert d.X_train.dtype == d.X_test.dtype == d.y_train.dtype == np.float32
+    np.testing.assert_allclose(d.X_train[7], scaled[fit[7]:fit[7] + 10], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(d.X_test[-1], scaled[w.end[test[-1]] - 9:w.end[test[-1]] + 1],
+                               rtol=1e-5, atol=1e-6)
+    assert (d.X_train[..., -1] == 0).all()  # a constant input is centred, not divided by 0
+    y = np.log(w.target / close[w.end])
+    y_mu, y_sd = y[train].mean(), y[train].std()
+    np.testing.assert_allclose(d.y_train, (y[fit] - y_mu) / y_sd, rtol=1e-4, atol=1e-5)
+    # the way back: the true test targets, scaled as the training ones, give the true prices
+    np.testing.assert_allclose(d.to_price((y[test] - y_mu) / y_sd), w.target[test])
+    # what the baselines and the volatility models read
+    assert d.target is TARGETS["return"] and d.horizon == 1 and d.first_new == 100
+    np.testing.assert_array_equal(d.train_close, close[train[0]:w.end[train[-1]] + 1])
+    np.testing.assert_array_equal(d.train_end, w.end[train])
+    np.testing.assert_array_equal(d.test_end, w.end[test])
+    np.testing.assert_array_equal(d.train_truth, w.target[train])
+    assert len(d.returns) == w.end[test[-1]] + 1
+    assert d.returns[5] == pytest.approx(np.log(close[5] / close[4]))
+    day = feats.close.index.to_numpy("datetime64[D]")
+    assert d.days.dtype == np.dtype("datetime64[D]") and (d.days == day).all()
+    assert walkforward.prepare_fold(feats, w, train, test, exp).first_new == 0
+
+
+def test_the_fold_dates_in_trading_days(tiny_experiment, short_prices):
+    exp = baselines(tiny_experiment, **{"features.horizon": 3, "split.gap": 2})
+    run = walkforward.run_experiment(exp, prices=short_prices, progress=False)
+    day = run.prices.index.get_loc
+    first_row = day(run.prices.index[run.metrics["data"]["warmup_rows"]])
+    for f in run.metrics["folds"]:
+        n_val = round(0.1 * f["n_train"])
+        assert day(f["train_start"]) == day(f["scaler_start"]) == first_row  # expanding
+        # the last training target is 3 days after the last row the scalers read, and the
+        # first test target 3 days after the gap of 2 samples
+        assert day(f["train_end"]) - day(f["scaler_end"]) == 3
+        assert day(f["test_start"]) - day(f["train_end"]) == 3
+        assert day(f["validation_end"]) == day(f["train_end"])
+        assert day(f["validation_end"]) - day(f["validation_start"]) + 1 == n_val
+        assert day(f["test_end"]) - day(f["test_start"]) + 1 == f["n_test"]
+
+
+def test_a_tiny_validation_fraction_still_keeps_one_sample(tiny_experiment):
+    exp = config.replace(tiny_experiment, **{"training.validation_fraction": 0.001})
+    fit, val = walkforward.fit_and_validation(np.arange(100), exp)
+    np.testing.assert_array_equal(val, [99])
+    np.testing.assert_array_equal(fit, np.arange(99))
