@@ -10,7 +10,7 @@ import forecast
 
 PACKAGE = Path(forecast.__file__).parent
 LAYERS = [
-    {"errors", "files", "quiet", "windows", "splits", "metrics", "plugins"},
+    {"errors", "files", "quiet", "windows", "splits", "metrics", "plugins", "audit"},
     {"data", "config", "indicators", "features", "targets", "models", "trading"},
     {"result"},
     {"walkforward"},
