@@ -69,6 +69,11 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(PY) benchmarks/bench_w1.py
 
+# Not part of make test: ~15 minutes on 2 cores. Works in build/mutants/, prints each
+# module's score and the survivors; the last line is one JSON object.
+mutants: $(STAMP)
+	$(PY) tools/mutants.py $(MODULES)
+
 # The peer (darts on PyTorch) lives in its own venv: Python 3.11 or 3.12. PyPI's default torch
 # wheel on Linux is the CUDA build (GBs); PEERS_TORCH may name a CPU one, e.g.
 # make bench-peers PEERS_TORCH="torch --index-url https://download.pytorch.org/whl/cpu"
