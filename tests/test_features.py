@@ -40,3 +40,20 @@ def test_features_at_t_do_not_depend_on_later_rows(short_prices):
     full = build(short_prices, W1).frame
     cut = build(short_prices.iloc[:300], W1).frame
     np.testing.assert_allclose(cut.to_numpy(), full.iloc[: len(cut)].to_numpy(), rtol=1e-12)
+
+
+def test_a_warmup_of_exactly_what_the_indicators_need_is_enough(short_prices):
+    need = build(short_prices, [{"name": "sma", "length": 20}]).dropped
+    assert need == 19
+    f = build(short_prices, [{"name": "sma", "length": 20}], warmup=19)
+    assert f.dropped == 19 and f.causality == {"sma_20": "passed"}
+    with pytest.raises(ForecastError, match="warmup = 18 is too short: the indicators need 19"):
+        build(short_prices, [{"name": "sma", "length": 20}], warmup=18)
+
+
+def test_an_input_undefined_after_the_warmup_names_its_day(short_prices):
+    broken = short_prices.copy()
+    broken.loc[broken.index[100], "close"] = np.inf
+    with pytest.raises(ForecastError, match=f"an input is undefined on "
+                       f"{broken.index[100].date()} after the warm-up"):
+        build(broken, [], target="price")

@@ -305,3 +305,17 @@ def test_defaults_long_only_no_threshold_five_basis_points():
         pytest.approx(0.1)
     with pytest.raises(ValueError, match=r"^cost_bps must be >= 0, got -1$"):
         trading.simulate(Y_LAST, Y_PRED, Y_TRUE, cost_bps=-1)
+
+
+def test_the_equity_rows_name_model_and_seed_and_one_strategy_has_no_trial_spread():
+    days = pd.bdate_range("2020-01-01", periods=4)
+    p = pd.concat([pd.DataFrame({"date": days, "model": "m", "seed": s, "y_true": Y_TRUE,
+                                 "y_pred": Y_PRED, "y_last": Y_LAST}) for s in (1, 2)])
+    bt = trading.backtest(p, cost_bps=10)
+    eq = bt.equity
+    assert list(eq.index) == list(range(12))  # one plain row number per row
+    assert [(m, s) for m, s in eq[["model", "seed"]].drop_duplicates().itertuples(
+        index=False)] == [("m", 1), ("m", 2), ("buy_and_hold", -1)]
+    # two seeds trading alike are one strategy: no spread of Sharpe ratios to deflate by
+    assert bt.settings["n_trials"] == 1 and bt.settings["trials_sharpe_var"] == 0.0
+    assert (bt.settings["threshold"], bt.settings["long_short"]) == (0.0, False)
