@@ -66,6 +66,18 @@ EQUIVALENT = [
      "np.asarray(x, float) -> np.asarray(x): the values forecast passes are float64 arrays, "
      "Series or lists of numbers, and what is done with them (subtraction, division, means) "
      "gives the same float64 result either way"),
+    (r"np\.asarray\(([^()]*), (?:None)?\)", r'np.asarray(\1, "float64")',
+     'np.asarray(x, "float64") -> np.asarray(x): as above (scaled predictions times the '
+     "float64 training spread are float64 either way)"),
+    (r"feats\.frame\.to_numpy\(None\)", 'feats.frame.to_numpy("float64")',
+     'feats.frame.to_numpy("float64") -> to_numpy(): features.build makes every column '
+     "float64"),
+    (r"sd = np\.where\(sd > 0, sd, 2\.0\)", "sd = np.where(sd > 0, sd, 1.0)",
+     "prepare_fold's divisor for an input without spread, 1 -> 2: such a column is constant, "
+     "so it is 0 after centring whatever it is divided by"),
+    (r"last_all, f\.lookback, \)\.X", "last_all, f.lookback, f.horizon).X",
+     "prepare_fold's windows without the horizon: a window's rows do not depend on it, the "
+     "horizon only drops trailing windows that no fold indexes"),
     (r'float\("NAN"\)', 'float("nan")',
      'float("nan") -> float("NAN"): Python reads the name in any case, the same NaN'),
     (r"if n < 2 and not var > 0:", "if n < 2 or not var > 0:",
@@ -103,11 +115,10 @@ def prepare():
     (WORK / "pyproject.toml").write_text(pyproject + "\n".join(lines) + "\n", encoding="utf-8")
 
 
-def mutmut(*args, capture=False):
+def mutmut(*args):
     exe = Path(sys.executable).with_name("mutmut")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run([str(exe), *args], cwd=WORK, env=env, text=True,
-                          capture_output=capture)
+    return subprocess.run([str(exe), *args], cwd=WORK, env=env, text=True)
 
 
 def patterns(modules):
@@ -126,10 +137,25 @@ def results(modules) -> dict[str, str]:
     return out
 
 
-def diff_of(name) -> str:
-    shown = mutmut("show", name, capture=True).stdout
-    return "\n".join(line for line in shown.splitlines()
-                     if line.startswith(("+", "-")) and not line.startswith(("+++", "---")))
+DIFFS = """
+import json, sys
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+out = {}
+for name in json.load(sys.stdin):
+    diff = get_diff_for_mutant(name, path="forecast/" + name.split(".")[1] + ".py")
+    out[name] = "\\n".join(line for line in diff.splitlines()
+                          if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+print(json.dumps(out))
+"""
+
+
+def diffs(names) -> dict[str, str]:
+    """Mutant name -> its changed lines (what ``mutmut show`` prints, in one process)."""
+    if not names:
+        return {}
+    done = subprocess.run([sys.executable, "-c", DIFFS], cwd=WORK, input=json.dumps(names),
+                          text=True, capture_output=True, check=True)
+    return json.loads(done.stdout)
 
 
 def equivalent_reason(diff):
@@ -150,14 +176,16 @@ def main(argv):
     if unknown:
         sys.exit(f"unknown module(s) {', '.join(unknown)}: choose from {', '.join(SCOPE)}")
     started = time.perf_counter()
-    prepare()
-    cores = os.cpu_count() or 1
-    mutmut("run", "--max-children", str(min(2, cores)), *patterns(modules))
+    if os.environ.get("MUTANTS_REPORT_ONLY") != "1":  # 1: report the last run again
+        prepare()
+        cores = os.cpu_count() or 1
+        mutmut("run", "--max-children", str(min(2, cores)), *patterns(modules))
     found = results(modules)
     if not found:
         sys.exit("mutmut ran no mutant: see its output above")
     totals = {"killed": 0, "survived": 0, "equivalent": 0, "no_tests": 0, "other": 0}
     survivors = []
+    changed = diffs([n for n, status in found.items() if status not in ("killed", "timeout")])
     print(f"{'module':<12} {'mutants':>8} {'killed':>7} {'survived':>9} {'equivalent':>11} "
           f"{'score':>6}")
     for module in modules:
@@ -167,7 +195,7 @@ def main(argv):
             if status in ("killed", "timeout"):
                 row["killed"] += 1
             elif status in ("survived", "no tests"):
-                diff = diff_of(name)
+                diff = changed[name]
                 reason = equivalent_reason(diff)
                 if reason:
                     row["equivalent"] += 1
@@ -176,7 +204,7 @@ def main(argv):
                     survivors.append((name, status, diff))
             else:
                 row["other"] += 1
-                survivors.append((name, status, diff_of(name)))
+                survivors.append((name, status, changed[name]))
         for k in totals:
             totals[k] += row[k]
         live = row["survived"] + row["no_tests"]
