@@ -198,6 +198,32 @@ def test_a_fold_holds_its_training_scaled_windows_and_the_way_back(short_prices,
     day = feats.close.index.to_numpy("datetime64[D]")
     assert d.days.dtype == np.dtype("datetime64[D]") and (d.days == day).all()
     assert walkforward.prepare_fold(feats, w, train, test, exp).first_new == 0
+    assert d.to_price(np.zeros(len(test), "float32")).dtype == np.float64  # not float32
+    # the days the audit reads: each sample's target day
+    np.testing.assert_array_equal(d.dates["fit"], day[w.end[fit] + 1])
+    np.testing.assert_array_equal(d.dates["validation"], day[w.end[train[len(fit):]] + 1])
+    np.testing.assert_array_equal(d.dates["test"], day[w.end[test] + 1])
+
+
+def test_flat_prices_give_finite_scaled_targets(short_prices, tiny_experiment):
+    flat = short_prices.assign(open=100.0, high=100.0, low=100.0, close=100.0)
+    exp = config.replace(baselines(tiny_experiment), **{"features.indicators": []})
+    feats = build(flat, [])
+    w = make_windows(feats.frame.to_numpy(), feats.close.to_numpy(), 10, 1)
+    train, test = next(walkforward.splitter(exp).split(len(w.target)))
+    d = walkforward.prepare_fold(feats, w, train, test, exp)
+    assert (d.y_train == 0).all() and (d.X_train == 0).all()
+    # no spread to scale by: a scaled 1 is a learned 1 (a log return of 1)
+    np.testing.assert_array_equal(d.to_price(np.zeros(len(test))), 100.0)
+    np.testing.assert_allclose(d.to_price(np.ones(len(test))), 100.0 * np.e)
+
+
+def test_a_sliding_window_scales_on_its_own_rows(tiny_experiment, short_prices):
+    exp = baselines(tiny_experiment, **{"split.window": "sliding", "split.initial_train": 200})
+    run = walkforward.run_experiment(exp, prices=short_prices, progress=False)
+    later = run.metrics["folds"][1]
+    assert later["train_start"] > run.metrics["folds"][0]["train_start"]  # it slid
+    assert run.metrics["audit"]["folds"][1]["scaler"]["first"] == later["scaler_start"]
 
 
 def test_the_fold_dates_in_trading_days(tiny_experiment, short_prices):
@@ -222,24 +248,3 @@ def test_a_tiny_validation_fraction_still_keeps_one_sample(tiny_experiment):
     fit, val = walkforward.fit_and_validation(np.arange(100), exp)
     np.testing.assert_array_equal(val, [99])
     np.testing.assert_array_equal(fit, np.arange(99))
-
-
-def test_flat_prices_give_finite_scaled_targets(short_prices, tiny_experiment):
-    flat = short_prices.assign(open=100.0, high=100.0, low=100.0, close=100.0)
-    exp = config.replace(baselines(tiny_experiment), **{"features.indicators": []})
-    feats = build(flat, [])
-    w = make_windows(feats.frame.to_numpy(), feats.close.to_numpy(), 10, 1)
-    train, test = next(walkforward.splitter(exp).split(len(w.target)))
-    d = walkforward.prepare_fold(feats, w, train, test, exp)
-    assert (d.y_train == 0).all() and (d.X_train == 0).all()
-    # no spread to scale by: a scaled 1 is a learned 1 (a log return of 1)
-    np.testing.assert_array_equal(d.to_price(np.zeros(len(test))), 100.0)
-    np.testing.assert_allclose(d.to_price(np.ones(len(test))), 100.0 * np.e)
-
-
-def test_a_sliding_window_scales_on_its_own_rows(tiny_experiment, short_prices):
-    exp = baselines(tiny_experiment, **{"split.window": "sliding", "split.initial_train": 200})
-    run = walkforward.run_experiment(exp, prices=short_prices, progress=False)
-    later = run.metrics["folds"][1]
-    assert later["train_start"] > run.metrics["folds"][0]["train_start"]  # it slid
-    assert run.metrics["audit"]["folds"][1]["scaler"]["first"] == later["scaler_start"]
