@@ -80,7 +80,7 @@ def make_run(root, *, experiment="synthetic", ticker="^TEST", run_id="20240102-0
                           "validation_start": "2019-06-03",
                           "validation_end": str((first - pd.offsets.BDay(1)).date()),
                           "n_train": 1000 + 120 * k, "n_test": len(test)})
-    m = {"experiment": experiment, "ticker": ticker, "source": "csv" if csv else "sample",
+    m = {"schema_version": 2, "experiment": experiment, "ticker": ticker, "source": "csv" if csv else "sample",
          "data": {"start": "2015-01-02", "end": str(dates[-1].date()), "rows": 1500,
                   "sha256": "ab" * 32, "warmup_rows": 50},
          "lookback": 10, "horizon": 1, "target": "return", "refit": "warm", "seed": seeds[0],
