@@ -58,11 +58,11 @@ def leaky_fit(monkeypatch, declare):
     validation rows); ``declare``: the dates declared for them too."""
     train = models.KerasForecaster._train
 
-    def with_tail(self, X, y, X_val, y_val, *, fold=None, dates=None):
+    def with_tail(self, X, y, X_val, y_val, *, fold=None, dates=None, **rest):
         if dates is not None and declare:
             dates = np.concatenate([dates, fold.dates["validation"]])
         return train(self, np.concatenate([X, X_val]), np.concatenate([y, y_val]), X_val,
-                     y_val, fold=fold, dates=dates)
+                     y_val, fold=fold, dates=dates, **rest)
     monkeypatch.setattr(models.KerasForecaster, "_train", with_tail)
 
 
