@@ -33,10 +33,11 @@ NETWORKS = {"single": "single_lstm", "stacked": "stacked_lstm"}  # darts' name: 
 TARGETS = {"walkforward": 5, "process": 3}  # times faster than darts, at least
 
 
-def run_darts(python, seed, out):
+def run_darts(python, seed, out, threads):
     csv = Path(out) / f"darts_{seed}.csv"
     stdout, seconds, peak = timed([python, "-c", PEAK, str(HERE / "darts_w1.py"),
-                                   "--seed", str(seed), "--out", str(csv)])
+                                   "--seed", str(seed), "--out", str(csv),
+                                   *(["--threads", str(threads)] if threads else [])])
     r = json.loads(stdout.strip().splitlines()[-1])
     preds = pd.read_csv(csv, parse_dates=["date"])
     return {"walkforward_s": r["walkforward_s"], "process_s": seconds, "peak_rss_mb": peak,
@@ -92,12 +93,18 @@ def main():
     p.add_argument("--python", required=True, help="the peers' venv Python (darts, torch)")
     p.add_argument("--seeds", default="42,43,44", help="comma-separated, at least 3 for the "
                    "accuracy targets")
+    # PyTorch's threads spin while they wait for each other: on a machine that other jobs
+    # also load, darts with torch's default (one thread a core) ran 10-20x slower than with
+    # one thread, which would flatter forecast
+    p.add_argument("--darts-threads", type=int, default=1,
+                   help="torch threads for darts (default 1; 0: torch's default)")
     args = p.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     sides = {"darts": ([], []), "forecast": ([], [])}
     with tempfile.TemporaryDirectory() as out:
         for seed in seeds:  # interleaved: both sides see the machine in the same state
-            for name, run in (("darts", lambda: run_darts(args.python, seed, out)),
+            for name, run in (("darts", lambda: run_darts(args.python, seed, out,
+                                                          args.darts_threads)),
                               ("forecast", lambda: run_forecast(seed, out))):
                 r, preds = run()
                 r["seed"] = seed
@@ -106,7 +113,8 @@ def main():
                 print(f"{name} seed {seed}: {json.dumps(r)}", file=sys.stderr, flush=True)
     days = sorted(set.intersection(*(set(p.date[p.model == k]) for runs in sides.values()
                                      for p in runs[1] for k in NETWORKS)))
-    result = {"workload": "W1", "seeds": seeds, "common_test_days": len(days),
+    result = {"workload": "W1", "seeds": seeds, "darts_threads": args.darts_threads or "default",
+              "common_test_days": len(days),
               "first_common_day": str(days[0].date())}
     for name, (runs, preds) in sides.items():
         result[name] = summary(runs, [scores(p, days) for p in preds])

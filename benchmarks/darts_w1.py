@@ -20,7 +20,8 @@ model, y_true, y_last, y_pred) and prints one JSON line: per model the walk-forw
 (after imports and data loading) and epochs run per fold.
 
 Usage: python benchmarks/darts_w1.py [--seed 42] [--recipe forecast|tutorial]
-                                     [--models single,stacked] [--out preds.csv]
+                                     [--models single,stacked] [--out preds.csv] [--threads N]
+--threads N: torch.set_num_threads(N) first (default: torch's own, one per core).
 """
 import argparse
 import json
@@ -128,7 +129,10 @@ def main():
     ap.add_argument("--recipe", default="forecast", choices=["forecast", "tutorial"])
     ap.add_argument("--models", default="single,stacked")
     ap.add_argument("--out", help="CSV of per-day predictions (default: none written)")
+    ap.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore")
