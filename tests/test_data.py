@@ -380,3 +380,39 @@ def test_a_name_that_does_not_resolve_is_not_retried(monkeypatch):
                        "not resolve"):
         data.download("AAPL", backoff=100)  # a retry would sleep 100 s
     assert calls == [1]
+
+
+def _set(changes):
+    """Four clean days of prices, then ``changes``: {(row, column): value}."""
+    days = pd.bdate_range("2020-01-06", periods=4, name="date")
+    frame = pd.DataFrame({c: [1.0, 2.0, 3.0, 4.0] for c in data.COLUMNS}, index=days)
+    frame["volume"] = [0.0, 5.0, 5.0, 5.0]  # a day without volume is fine
+    for (row, column), value in changes.items():
+        frame.iloc[row, frame.columns.get_loc(column)] = value
+    return frame
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({(2, "low"): 0.0}, "MINE has prices <= 0, first on 2020-01-08: prices must be positive"),
+    ({(2, "open"): float("inf")}, "MINE has 1 row(s) with missing, non-numeric or infinite prices, "
+                            "first 2020-01-08: fix or remove them"),
+    ({(2, "volume"): -1.0}, "MINE has a negative or infinite volume on 2020-01-08: volume "
+                            "must be 0 or more"),
+    ({(3, "volume"): float("inf")}, "MINE has a negative or infinite volume on 2020-01-09: volume "
+                              "must be 0 or more"),
+])
+def test_bad_prices_are_refused_naming_the_first_bad_day(changes, message):
+    with pytest.raises(ForecastError) as info:
+        data.check_prices(_set(changes), "MINE")
+    assert str(info.value) == message
+
+
+def test_prices_between_0_and_1_and_a_day_without_volume_are_fine():
+    prices = data.check_prices(_set({(0, "close"): 0.5}), "MINE")
+    assert prices["close"].iloc[0] == 0.5 and prices["volume"].iloc[0] == 0.0
+    assert prices.attrs["repairs"] == []
+    dup = _set({})
+    dup.index = dup.index[[0, 1, 1, 3]]
+    with pytest.raises(ForecastError, match=r"^MINE has 1 duplicate date\(s\), first "
+                       r"2020-01-07: keep one row per day \(intraday data must be daily\)$"):
+        data.check_prices(dup, "MINE")
