@@ -93,7 +93,8 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
                           cost_bps=t.cost_bps, threshold=t.threshold,
                           long_short=t.long_short, target_vol=t.target_vol,
                           max_leverage=t.max_leverage)
-    data = DataInfo(d.ticker, d.source, str(prices.index[0].date()),
+    source = prices.attrs.get("source", d.source)  # "dataframe": the API's prices= frame
+    data = DataInfo(d.ticker, source, str(prices.index[0].date()),
                     str(prices.index[-1].date()), len(prices), data_sha, feats.dropped,
                     d.csv if d.source == "csv" else None,
                     list(prices.attrs.get("repairs", [])), prices.attrs.get("cache"))

@@ -54,13 +54,11 @@ def test_resume_on_changed_prices_is_refused(warm_experiment, tmp_path, short_pr
 
 def test_a_failed_save_leaves_no_run_directory(tiny_experiment, tmp_path, monkeypatch):
     run = walkforward.run_experiment(tiny_experiment, progress=False)
-    from forecast import report
 
     def broken(run_dir):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(report, "render", broken)
     with pytest.raises(RuntimeError):
-        runs.save(run, tmp_path)
+        runs.save(run, tmp_path, pages=broken)
     assert list((tmp_path / "tiny").iterdir()) == []
     assert runs.find(tmp_path) == []
 
