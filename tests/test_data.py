@@ -1,3 +1,5 @@
+from datetime import date
+
 import pandas as pd
 import pytest
 
@@ -416,3 +418,180 @@ def test_prices_between_0_and_1_and_a_day_without_volume_are_fine():
     with pytest.raises(ForecastError, match=r"^MINE has 1 duplicate date\(s\), first "
                        r"2020-01-07: keep one row per day \(intraday data must be daily\)$"):
         data.check_prices(dup, "MINE")
+
+
+# --- mutation testing (issue 16): CSV variants, frames and the exact fixes errors name ---
+
+def _write(tmp_path, text, name="p.csv", encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _error(call, *args, **kwargs):
+    with pytest.raises(ForecastError) as e:
+        call(*args, **kwargs)
+    return str(e.value)
+
+
+def test_a_datetime_header_names_the_date_column(tmp_path):
+    p = _write(tmp_path, "Datetime,Close\n2020-01-02,10\n2020-01-03,11\n")
+    assert list(data.read_csv(p).index.strftime("%Y-%m-%d")) == ["2020-01-02", "2020-01-03"]
+
+
+def test_adj_close_with_decimal_commas_and_an_empty_cell(tmp_path):
+    p = _write(tmp_path, "Date;Adj_Close;Volume\n2020-01-02;1.234,5;\n2020-01-03;1.240,25;7\n")
+    prices = data.read_csv(p)
+    assert list(prices["close"]) == [1234.5, 1240.25]
+    assert list(prices["volume"]) == [0.0, 7.0]
+
+
+def test_an_empty_cell_in_a_comma_file_is_not_a_decimal_comma(tmp_path):
+    p = _write(tmp_path, "Date,Close,Volume\n2020-01-02,10.5,\n2020-01-03,11.5,3\n")
+    assert list(data.read_csv(p)["close"]) == [10.5, 11.5]
+
+
+def test_one_quoted_decimal_comma_in_a_comma_file_is_named_with_its_line(tmp_path):
+    p = _write(tmp_path, 'Date,Close\n2020-01-02,10.5\n2020-01-03,"11,5"\n')
+    msg = _error(data.read_csv, p)
+    assert msg.startswith(f"{p}: the number '11,5' on line 3 has a comma: save it with")
+
+
+def test_a_number_unlike_the_decimal_comma_ones_is_named(tmp_path):
+    p = _write(tmp_path, "Date;Close\n2020-01-02;10,5\n2020-01-03;11.5.1\n")
+    assert _error(data.read_csv, p) == (
+        f"{p}: the number '11.5.1' on line 3 is not written like the others, which have "
+        "decimal commas (1234,56 or 1.234,56): use one way for the whole file")
+
+
+def test_a_semicolon_in_a_comma_header_does_not_change_the_separator(tmp_path):
+    p = _write(tmp_path, "Date,Close,Volume,Note (a;b)\n2020-01-02,10.5,1,x\n"
+                         "2020-01-03,11.5,2,y\n")
+    assert list(data.read_csv(p)["close"]) == [10.5, 11.5]
+
+
+def test_a_header_not_in_utf8_is_still_read(tmp_path):
+    p = _write(tmp_path, "Date;Close;Volumé\n2020-01-02;10,5;1\n2020-01-03;11,5;2\n",
+               encoding="latin-1")
+    assert list(data.read_csv(p)["close"]) == [10.5, 11.5]
+
+
+def test_spaces_after_the_commas_and_quoted_numbers(tmp_path):
+    p = _write(tmp_path, 'Date, Close\n2020-01-02, "10.5"\n2020-01-03, "11.5"\n')
+    assert list(data.read_csv(p)["close"]) == [10.5, 11.5]
+
+
+def test_a_row_of_blank_quoted_cells_is_dropped(tmp_path):
+    p = _write(tmp_path, 'Date,Close\n2020-01-02,10\n2020-01-03,11\n"  ","  "\n')
+    prices = data.read_csv(p)
+    assert len(prices) == 2
+    assert prices.attrs["repairs"][0] == "dropped 1 row(s) with every cell empty, first on line 4"
+
+
+def test_rows_longer_than_the_header_are_refused(tmp_path):
+    p = _write(tmp_path, "Date,Close\n2020-01-02,10,5\n2020-01-03,11,6\n")
+    assert f"{p} is not a readable CSV file (" in _error(data.read_csv, p)
+
+
+def test_csv_errors_name_the_file(tmp_path):
+    p = _write(tmp_path, "Date,Close\n2020-01-02,10\n2020-01-03,-1\n")
+    assert _error(data.read_csv, p).startswith(f"{p} has prices <= 0, first on 2020-01-03")
+    p = _write(tmp_path, "Date,Close\n2020-01-02,10\nnope,11\n", name="q.csv")
+    assert _error(data.read_csv, p) == (
+        f"{p}: cannot read the date 'nope' on line 3: use YYYY-MM-DD, or name the file's "
+        "date format with --date-format or data.date_format (e.g. %d/%m/%Y); one format for "
+        "the whole file")
+
+
+def test_read_csv_without_a_file_and_with_a_bad_format():
+    assert _error(data.read_csv, None) == "the csv source needs a file: --csv PATH"
+
+
+def test_read_csv_names_a_bad_date_format(tmp_path):
+    p = _write(tmp_path, "Date,Close\n2020-01-02,10\n")
+    assert _error(data.read_csv, p, date_format="%Y").startswith("the date format '%Y' does ")
+
+
+def test_check_date_format_says_how_to_write_one():
+    assert _error(data.check_date_format, "%Y") == (
+        "data.date_format '%Y' does not name a year, month and day in strftime codes: write "
+        "it like %d/%m/%Y or %m/%d/%Y")
+
+
+def test_check_ticker_message_gives_examples():
+    assert _error(data.check_ticker, "../x").endswith(
+        "use letters, digits and ^ . = - only, e.g. AAPL, ^GSPC, BRK-B, EURUSD=X")
+
+
+def test_parse_day_accepts_date_objects_and_names_the_fix():
+    assert data.parse_day(date(2020, 1, 2)) == pd.Timestamp("2020-01-02")
+    assert data.day_text(date(2020, 1, 2)) == "2020-01-02"
+    assert data.day_text("2018") == "2018-01-01"
+    assert _error(data.parse_day, "nope") == (
+        "date 'nope' is not a date: use YYYY-MM-DD (or set the date format: --date-format / "
+        "data.date_format, e.g. %d/%m/%Y)")
+    assert _error(data.day_text, "nope").startswith("date 'nope' is not a date")
+    assert _error(data.parse_day, "nope", date_format="%d/%m/%Y") == \
+        "date 'nope' is not a date: use YYYY-MM-DD or %d/%m/%Y"
+
+
+def test_from_frame_reads_text_dates_in_the_date_format():
+    frame = pd.DataFrame({"Close": [1.0, 2.0]}, index=["03/02/2005", "04/02/2005"])
+    prices = data.from_frame(frame, date_format="%d/%m/%Y")
+    assert list(prices.index.strftime("%Y-%m-%d")) == ["2005-02-03", "2005-02-04"]
+    assert prices.index.name == "date"
+
+
+def test_from_frame_errors_name_the_frame_and_no_line():
+    frame = pd.DataFrame({"Close": [1.0, 2.0]}, index=["2005-02-03", "nope"])
+    assert _error(data.from_frame, frame) == (
+        "prices: cannot read the date 'nope': use YYYY-MM-DD, or name the file's date format "
+        "with --date-format or data.date_format (e.g. %d/%m/%Y); one format for the whole "
+        "file")
+    dated = pd.DatetimeIndex(["2005-02-03", "2005-02-04"])
+    assert _error(data.from_frame, pd.DataFrame({"Open": [1.0, 2.0]}, index=dated)) == (
+        "prices has no close column: name one Close or Adj Close (any case); Open, High, Low, "
+        "Volume are optional")
+    assert _error(data.from_frame, pd.DataFrame({"Open": [1.0]}, index=dated[:1]),
+                  "my frame").startswith("my frame has no close column")
+    assert _error(data.from_frame, pd.DataFrame({"Close": [1.0, -1.0]}, index=dated),
+                  "my frame").startswith("my frame has prices <= 0, first on 2005-02-04")
+    assert _error(data.from_frame, [1, 2]).endswith("got list")
+
+
+def test_from_frame_drops_the_time_zone_keeping_the_trading_day():
+    index = pd.DatetimeIndex(["2020-01-02 16:00", "2020-01-03 16:00"]).tz_localize(
+        "America/New_York")
+    prices = data.from_frame(pd.DataFrame({"Close": [1.0, 2.0]}, index=index))
+    assert prices.index.tz is None
+    assert list(prices.index.strftime("%Y-%m-%d")) == ["2020-01-02", "2020-01-03"]
+
+
+def test_two_columns_for_one_price_are_refused():
+    dated = pd.DatetimeIndex(["2005-02-03"])
+    both = pd.DataFrame([[1.0, 1.0]], columns=["Close", "close"], index=dated)
+    assert _error(data.from_frame, both) == "prices has more than one close column: keep one"
+    adj = pd.DataFrame([[1.0, 1.0]], columns=["Adj Close", "Adj Close.1"], index=dated)
+    assert "more than one adj close column" in _error(data.from_frame, adj)
+
+
+def _frame(**columns):
+    index = pd.DatetimeIndex(["2020-01-02", "2020-01-03", "2020-01-06"])
+    return pd.DataFrame(columns, index=index)
+
+
+def test_check_prices_names_the_first_bad_day_and_the_fix():
+    msg = _error(data.normalise, _frame(Close=[1.0, float("nan"), 2.0], Open=[1.0] * 3), "p")
+    assert msg == ("p has 1 row(s) with missing, non-numeric or infinite prices, first "
+                   "2020-01-03: fix or remove them")
+    msg = _error(data.normalise, _frame(Close=[0.5, 2.0, 0.0]), "p")
+    assert msg == "p has prices <= 0, first on 2020-01-06: prices must be positive"
+    msg = _error(data.normalise, _frame(Close=[1.0] * 3, Volume=[0.0, 0.5, -1.0]), "p")
+    assert msg == "p has a negative or infinite volume on 2020-01-06: volume must be 0 or more"
+    assert _error(data.normalise, _frame(Close=[float("nan")] * 3), "p") == "p holds no prices"
+    twice = pd.DataFrame({"Close": [1.0, 2.0]}, index=pd.DatetimeIndex(["2020-01-02"] * 2))
+    assert _error(data.normalise, twice, "p") == (
+        "p has 1 duplicate date(s), first 2020-01-02: keep one row per day (intraday data "
+        "must be daily)")
+    nat = pd.DataFrame({"close": [1.0, 2.0]}, index=pd.DatetimeIndex(["2020-01-02", None]))
+    assert _error(data.check_prices, nat, "p") == "p has dates that cannot be read"
