@@ -23,7 +23,7 @@ import pandas as pd
 from forecast import config
 from forecast.config import to_toml
 from forecast.errors import ForecastError
-from forecast.files import publish, remove_stale, temp_dir, write_atomic
+from forecast.files import publish, remove_stale, temp_dir
 from forecast.result import Result
 from forecast.targets import TARGETS
 

@@ -77,3 +77,17 @@ def write_csv(tmp_path):
             path.write_text(content)
         return path
     return write
+
+
+@pytest.fixture(scope="session")
+def ray_module():
+    """The ray package; the test is skipped without it, or fails under
+    FORECAST_REQUIRE_RAY=1 (CI sets it: the Ray tests must run there, never skip)."""
+    try:
+        import ray
+    except ImportError:
+        reason = 'Ray is not installed: pip install "ray[default]"'
+        if os.environ.get("FORECAST_REQUIRE_RAY") == "1":
+            pytest.fail(f"Ray tests are required here but {reason}")
+        pytest.skip(reason)
+    return ray

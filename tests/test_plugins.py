@@ -1,6 +1,5 @@
 """Plugins: a user's file with an indicator and a model reaches every face and worker."""
 import json
-import os
 import textwrap
 from pathlib import Path
 
@@ -161,13 +160,8 @@ def test_local_sweep_predictions_equal_a_plain_run(plugged, tmp_path):
                                   predictions(tmp_path / "sweep"))
 
 
-def test_ray_sweep_predictions_equal_a_plain_run(plugged, tmp_path):
-    try:
-        import ray
-    except ImportError:
-        if os.environ.get("FORECAST_REQUIRE_RAY") == "1":
-            raise
-        pytest.skip('Ray is not installed: pip install "ray[default]"')
+def test_ray_sweep_predictions_equal_a_plain_run(plugged, tmp_path, ray_module):
+    ray = ray_module
     assert cli.main(["run", str(plugged), "--out", str(tmp_path / "run"), "--quiet"]) == 0
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:

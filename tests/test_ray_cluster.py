@@ -5,7 +5,6 @@ predictions of a plain ``forecast run``.
 Skipped when Ray is missing, unless FORECAST_REQUIRE_RAY=1 (CI), where that is a failure.
 """
 import json
-import os
 import threading
 import time
 from pathlib import Path
@@ -16,16 +15,10 @@ from forecast import cli
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(ray_module):
     """A head node and a second node, one CPU each, and this process connected to them."""
-    try:
-        import ray
-        from ray.cluster_utils import Cluster
-    except ImportError:
-        reason = 'Ray is not installed: pip install "ray[default]"'
-        if os.environ.get("FORECAST_REQUIRE_RAY") == "1":  # CI: run, never skip
-            pytest.fail(f"Ray tests are required here but {reason}")
-        pytest.skip(reason)
+    ray = ray_module
+    from ray.cluster_utils import Cluster
     import forecast
     if ray.is_initialized():
         ray.shutdown()

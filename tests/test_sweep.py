@@ -5,7 +5,6 @@ local executor and once on a Ray instance this module starts; the tests compare 
 """
 import html
 import json
-import os
 import re
 import subprocess
 import sys
@@ -48,15 +47,9 @@ def local_out(tiny_toml, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def ray_instance():
+def ray_instance(ray_module):
     """One local Ray instance for the module (it takes seconds to start)."""
-    try:
-        import ray
-    except ImportError:
-        reason = 'Ray is not installed: pip install "ray[default]"'
-        if os.environ.get("FORECAST_REQUIRE_RAY") == "1":  # CI: run, never skip
-            pytest.fail(f"Ray tests are required here but {reason}")
-        pytest.skip(reason)
+    ray = ray_module
     import forecast
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env={"py_modules": [str(Path(forecast.__file__).parent)]})
