@@ -181,3 +181,149 @@ def test_a_registered_indicator_records_its_doc_needs_scale_and_source():
     with pytest.raises(ValueError, match=r"^needs must name columns of \('open', 'high', "
                        r"'low', 'close', 'volume'\), got \['bid', 'oi'\]$"):
         register_indicator("x", needs=("close", "oi", "bid"))
+
+
+# --- mutation testing (issue 16): the pandas-ta lookup, the messages, scale inference ---
+
+def _error(call, *args, **kwargs):
+    with pytest.raises(ForecastError) as e:
+        call(*args, **kwargs)
+    return str(e.value)
+
+
+def test_pandas_ta_functions_are_described_from_their_signatures():
+    import pandas_ta as ta
+    names = indicators.ta_names()
+    assert {"willr", "ha", "obv", "ichimoku", "kama", "cmo"} <= set(names)
+    assert all(callable(getattr(ta, n)) for n in names) and len(set(names)) == len(names)
+    first = next(iter(ta.Category.values()))
+    assert list(names[:len(first)]) == [n for n in first if callable(getattr(ta, n, None))]
+    ha = indicators.resolve("ha")  # open_ in the signature: needs the open
+    assert (ha.name, ha.needs, ha.defaults, ha.doc, ha.source, ha.scale) == (
+        "ha", ("open", "high", "low", "close"), {"offset": None}, "Heikin Ashi Candles",
+        "pandas-ta", None)
+    assert indicators.resolve("obv").needs == ("close", "volume")
+    assert indicators.resolve("willr").defaults == {"length": None, "offset": None,
+                                                    "min_periods": None}
+    ichimoku = indicators.resolve("ichimoku")  # an overlap, with options read from **kwargs
+    assert ichimoku.scale == "price"
+    assert ichimoku.defaults["lookahead"] is None and "fillna" not in ichimoku.defaults
+    assert ichimoku.defaults["include_chikou"] is True
+    assert indicators.resolve("sma").source == "forecast"  # forecast's own comes first
+
+
+def test_a_pandas_ta_function_reading_the_open_is_given_it(short_prices):
+    import pandas_ta as ta
+    out = compute(short_prices, {"name": "ha", "column": "HA_open"})
+    expected = ta.ha(short_prices["open"], short_prices["high"], short_prices["low"],
+                     short_prices["close"])["HA_open"]
+    assert np.allclose(out, expected)
+
+
+def test_unknown_names_are_refused_with_the_fix():
+    assert _error(indicators.resolve, "rsii") == (
+        'unknown indicator "rsii". Did you mean "rsi"? See `forecast indicators --all`.')
+    assert _error(indicators.resolve, None).startswith('unknown indicator "None".')
+    assert _error(indicators.check_specs, [{"name": "sma", "lenght": 3}]) == \
+        'indicator "sma" has no parameter "lenght". Did you mean "length"?'
+    # column picks one output of a pandas-ta function; forecast's own give one series
+    assert _error(indicators.check_specs, [{"name": "sma", "column": "x"}]).startswith(
+        'indicator "sma" has no parameter "column".')
+    indicators.check_specs([{"name": "stoch", "column": "STOCHk_14_3_3", "scale": "free"},
+                            {"name": "sma", "length": 5, "scale": "price"},
+                            {"name": "rsi", "scale": None}])
+    assert _error(indicators.check_specs, [{"name": "cmo", "scale": "percent"}]) == \
+        "indicator \"cmo\": scale must be one of price, bounded, free, got 'percent'"
+
+
+def test_an_output_column_is_picked_by_name_with_a_suggestion(short_prices):
+    assert _error(compute, short_prices, {"name": "stoch", "column": "STOCHK_14_3_3"}) == \
+        'indicator stoch has no column "STOCHK_14_3_3". Did you mean "STOCHk_14_3_3"?'
+    assert _error(compute, short_prices, {"name": "stoch"}) == (
+        "indicator stoch gives 3 columns (STOCHk_14_3_3, STOCHd_14_3_3, STOCHh_14_3_3): "
+        'pick one with column = "..."')
+    d = compute(short_prices, {"name": "stoch", "column": "STOCHd_14_3_3"})
+    assert d.name == "stoch_STOCHd_14_3_3" and d.dropna().between(0, 100).all()
+
+
+def test_a_one_column_frame_is_that_column(short_prices):
+    @register_indicator("framed", scale="price")
+    def framed(prices):
+        return prices[["close"]] * 2
+    try:
+        out = compute(short_prices, {"name": "framed"})
+        assert out.name == "framed" and np.allclose(out, short_prices["close"] * 2)
+    finally:
+        INDICATORS.pop("framed")
+
+
+def test_check_columns_names_what_is_missing_and_what_is_there(short_prices):
+    assert _error(indicators.check_columns, short_prices[["close"]],
+                  [{"name": "atr", "length": 14}]) == (
+        "indicator atr_14 needs the high, low column(s), which these prices lack (they have "
+        "close): use prices with them, or indicators of the close only")
+    indicators.check_columns(short_prices, [{"name": "atr"}, {"name": "obv"}])
+
+
+def test_scale_inferred_from_the_values_tracking_the_close(short_prices):
+    close = short_prices["close"]
+    cmo = {"name": "cmo"}  # pandas-ta, not an overlap: no declared scale
+    assert indicators.scale_of(cmo, close * 1.09, close) == "price"
+    assert indicators.scale_of(cmo, close * 0.91, close) == "price"
+    assert indicators.scale_of(cmo, close * 1.11, close) == "free"
+    holes = (close * 1.05).where(np.arange(len(close)) % 3 > 0)  # NaNs ignored
+    assert indicators.scale_of(cmo, holes, close) == "price"
+    assert indicators.scale_of(cmo, close * np.nan, close) == "free"
+    # a declared scale wins over the values: the registry's, then the spec's
+    assert indicators.scale_of({"name": "sma"}, close * 0 + 50, close) == "price"
+    assert indicators.scale_of({"name": "sma", "scale": "free"}, close, close) == "free"
+    assert indicators.scale_of({"name": "rsi"}, close, close) == "bounded"
+
+
+def test_a_look_ahead_after_a_long_warm_up_is_still_caught(short_prices):
+    # too long for the first cut (which is skipped), looking ahead at the later ones
+    @register_indicator("late_peek", scale="price")
+    def late_peek(prices):
+        if len(prices) < 400:
+            raise ValueError("history too short")
+        return prices["close"].shift(-1)
+    try:
+        day = short_prices.index[int(np.linspace(len(short_prices) // 2,
+                                                 len(short_prices) - 2, 4)[1])].date()
+        assert _error(check_causal, short_prices, {"name": "late_peek"}) == (
+            f"indicator late_peek looks ahead: its value on {day} changes when later rows are "
+            "removed; it cannot be used for forecasting")
+    finally:
+        INDICATORS.pop("late_peek")
+
+
+def test_a_look_ahead_is_dated_at_the_first_cut(short_prices):
+    @register_indicator("peek", scale="price")
+    def peek(prices):
+        return prices["close"].shift(-1)
+    try:
+        day = short_prices.index[len(short_prices) // 2].date()
+        assert f"its value on {day} changes" in _error(check_causal, short_prices,
+                                                        {"name": "peek"})
+    finally:
+        INDICATORS.pop("peek")
+
+
+def test_compute_names_a_missing_price_column_and_other_failures(short_prices):
+    @register_indicator("vol_only")
+    def vol_only(prices):
+        return prices["volume"]
+
+    @register_indicator("broken")
+    def broken(prices):
+        return prices["nope"]
+    try:
+        assert _error(compute, short_prices[["close"]], {"name": "vol_only"}) == \
+            "indicator vol_only needs a volume column, which these prices lack"
+        assert _error(compute, short_prices, {"name": "broken"}) == \
+            "indicator broken failed: 'nope'"
+    finally:
+        INDICATORS.pop("vol_only")
+        INDICATORS.pop("broken")
+    assert _error(compute, short_prices.iloc[:5], {"name": "sma", "length": 20}) == (
+        "indicator sma_20 gave no series for 5 rows: is the history shorter than its length?")
