@@ -258,10 +258,10 @@ def test_a_one_column_frame_is_that_column(short_prices):
 
 
 def test_check_columns_names_what_is_missing_and_what_is_there(short_prices):
-    assert _error(indicators.check_columns, short_prices[["close"]],
+    assert _error(indicators.check_columns, short_prices[["close", "volume"]],
                   [{"name": "atr", "length": 14}]) == (
         "indicator atr_14 needs the high, low column(s), which these prices lack (they have "
-        "close): use prices with them, or indicators of the close only")
+        "close, volume): use prices with them, or indicators of the close only")
     indicators.check_columns(short_prices, [{"name": "atr"}, {"name": "obv"}])
 
 
@@ -317,7 +317,14 @@ def test_compute_names_a_missing_price_column_and_other_failures(short_prices):
     @register_indicator("broken")
     def broken(prices):
         return prices["nope"]
+
+    @register_indicator("fussy")
+    def fussy(prices, length=3):
+        raise ValueError("length must be odd")
     try:
+        assert _error(compute, short_prices, {"name": "fussy", "length": 4}) == \
+            "indicator fussy_4 failed: length must be odd"
+        assert INDICATORS["fussy"].name == "fussy"
         assert _error(compute, short_prices[["close"]], {"name": "vol_only"}) == \
             "indicator vol_only needs a volume column, which these prices lack"
         assert _error(compute, short_prices, {"name": "broken"}) == \
@@ -325,5 +332,30 @@ def test_compute_names_a_missing_price_column_and_other_failures(short_prices):
     finally:
         INDICATORS.pop("vol_only")
         INDICATORS.pop("broken")
+        INDICATORS.pop("fussy")
     assert _error(compute, short_prices.iloc[:5], {"name": "sma", "length": 20}) == (
         "indicator sma_20 gave no series for 5 rows: is the history shorter than its length?")
+
+
+def test_a_tiny_revision_of_small_values_is_caught(short_prices):
+    # daily returns (about 0.01) revised by a billionth when a day is added: tolerances
+    # relative to the value or looser than 1e-9 would let it through
+    @register_indicator("returns_revised")
+    def returns_revised(prices):
+        return prices["close"].pct_change() + 3e-9 * len(prices) / 600
+    try:
+        assert "returns_revised looks ahead" in _error(check_causal, short_prices,
+                                                       {"name": "returns_revised"})
+    finally:
+        INDICATORS.pop("returns_revised")
+
+
+def test_a_plugin_without_a_module_is_listed_with_no_source():
+    def bare(prices):
+        return prices["close"]
+    bare.__module__ = None
+    try:
+        register_indicator("bare")(bare)
+        assert (INDICATORS["bare"].name, INDICATORS["bare"].source) == ("bare", "")
+    finally:
+        INDICATORS.pop("bare", None)
