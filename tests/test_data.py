@@ -595,3 +595,26 @@ def test_check_prices_names_the_first_bad_day_and_the_fix():
         "must be daily)")
     nat = pd.DataFrame({"close": [1.0, 2.0]}, index=pd.DatetimeIndex(["2020-01-02", None]))
     assert _error(data.check_prices, nat, "p") == "p has dates that cannot be read"
+
+
+def test_from_frame_with_an_offset_in_the_date_format_keeps_the_local_day():
+    frame = pd.DataFrame({"Close": [1.0, 2.0]},
+                         index=["2020-01-02 23:30+05:00", "2020-01-03 10:00+05:00"])
+    prices = data.from_frame(frame, date_format="%Y-%m-%d %H:%M%z")
+    assert prices.index.tz is None
+    assert list(prices.index.strftime("%Y-%m-%d")) == ["2020-01-02", "2020-01-03"]
+
+
+def test_day_text_names_the_setting_it_reads():
+    assert _error(data.day_text, "nope", "data.start").startswith("data.start 'nope' is not")
+
+
+def test_a_blank_quoted_cell_among_decimal_commas_is_an_empty_volume(tmp_path):
+    p = _write(tmp_path, 'Date;Close;Volume\n2020-01-02;10,5;"  "\n2020-01-03;11,5;3\n')
+    prices = data.read_csv(p)
+    assert list(prices["close"]) == [10.5, 11.5] and list(prices["volume"]) == [0.0, 3.0]
+
+
+def test_an_unreadable_csv_says_why(tmp_path):
+    p = _write(tmp_path, "Date,Close\n2020-01-02,10,5\n2020-01-03,11,6\n")
+    assert "(Length of header or names does not match length of data" in _error(data.read_csv, p)
