@@ -70,6 +70,9 @@ def test_a_node_lost_mid_sweep_has_its_run_done_on_another(cluster, tiny_toml_fi
                                                             tmp_path):
     from ray.util.state import list_tasks
     config = tiny_toml_file("lost")
+    # runs long enough (many epochs, no early stop) to be caught in progress on the node:
+    # a tiny run could finish between the check below and the node's removal
+    config.write_text(config.read_text().replace("epochs = 1", "epochs = 600\npatience = 600"))
     doomed = next(n for n in cluster.list_all_nodes() if not n.is_head())
     codes = []
     sweeping = threading.Thread(target=lambda: codes.append(
