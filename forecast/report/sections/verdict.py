@@ -82,7 +82,7 @@ def verdict_box(result) -> str:
     lines.append("Leak audit: " + ("not possible, the fits did not record their rows."
                                    if findings is None else
                                    f'<span class="fail">{esc("; ".join(findings))}</span>.'
-                                   if findings else "passed (see the leak audit)."))
+                                   if findings else "passed (details in the Leak audit section)."))
     return (f'<div class="verdict{" lost" if lost else ""}" id="verdict-text">'
             + "".join(f"<p>{line}</p>" for line in lines if line) + "</div>")
 
