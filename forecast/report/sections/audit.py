@@ -101,3 +101,13 @@ def _recorded(span) -> str:
 
 def _span(start, end) -> str:
     return f"{esc(start)} to {esc(end)}" if start and end else "not recorded"
+
+
+def leak_line(result) -> str:
+    """The verdict's line on the leak audit."""
+    findings = leak_findings(result)
+    if findings is None:
+        return "Leak audit: not possible, the fits did not record their rows."
+    if findings:
+        return f'Leak audit: <span class="fail">{esc("; ".join(findings))}</span>.'
+    return "Leak audit: passed (details in the Leak audit section)."

@@ -11,7 +11,7 @@ import numpy as np
 
 from forecast.report.markup import (ACTUAL, DASHED, best, cell, colors, epoch, esc, fmt, line,
                                     num)
-from forecast.report.sections.audit import leak_findings
+from forecast.report.sections.audit import leak_line
 from forecast.report.sections.common import (fold_marks, has_std, is_baseline, model_names,
                                              predictions, rows)
 from forecast.targets import TARGETS
@@ -82,11 +82,7 @@ def verdict(result, charts) -> str:
         if sentence.startswith(f"{name} beats") and p < 0.05:
             lost = False
     lines.append(_trading_headline(result))
-    findings = leak_findings(result)
-    lines.append("Leak audit: " + ("not possible, the fold dates were not recorded."
-                                   if findings is None else
-                                   f'<span class="fail">{esc("; ".join(findings))}</span>.'
-                                   if findings else "passed (see the leak audit)."))
+    lines.append(leak_line(result))
     box = (f'<div class="verdict{" lost" if lost else ""}" id="verdict-text">'
            + "".join(f"<p>{x}</p>" for x in lines if x) + "</div>")
     columns = COLUMNS[t.name] + TIME

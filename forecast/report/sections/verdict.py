@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from forecast.report.markup import best, cell, esc, fmt, num
-from forecast.report.sections.audit import leak_findings
+from forecast.report.sections.audit import leak_line
 from forecast.report.sections.common import has_std, rows
 
 # (key, column title, formatter kind, lower is better?) of the verdict table
@@ -78,11 +78,7 @@ def verdict_box(result) -> str:
             lines.append(f"<b>{esc(name)}</b> beats naive persistence by {_pct_change(u)} "
                          f"(Theil's U {fmt(u, 'ratio')}){_dm_clause(e)}.")
     lines.append(_trading_headline(result))
-    findings = leak_findings(result)
-    lines.append("Leak audit: " + ("not possible, the fits did not record their rows."
-                                   if findings is None else
-                                   f'<span class="fail">{esc("; ".join(findings))}</span>.'
-                                   if findings else "passed (details in the Leak audit section)."))
+    lines.append(leak_line(result))
     return (f'<div class="verdict{" lost" if lost else ""}" id="verdict-text">'
             + "".join(f"<p>{line}</p>" for line in lines if line) + "</div>")
 
