@@ -359,3 +359,16 @@ def test_a_plugin_without_a_module_is_listed_with_no_source():
         assert (INDICATORS["bare"].name, INDICATORS["bare"].source) == ("bare", "")
     finally:
         INDICATORS.pop("bare", None)
+
+
+def test_a_revision_of_a_billionth_of_a_price_is_caught(short_prices):
+    # prices near 1,300 revised by about 3e-6 (2e-9 of the value): a tolerance relative to
+    # the value looser than 1e-9 would let it through
+    @register_indicator("close_revised", scale="price")
+    def close_revised(prices):
+        return prices["close"] + 1e-8 * len(prices)
+    try:
+        assert "close_revised looks ahead" in _error(check_causal, short_prices,
+                                                     {"name": "close_revised"})
+    finally:
+        INDICATORS.pop("close_revised")
