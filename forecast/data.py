@@ -194,7 +194,6 @@ def from_frame(frame: pd.DataFrame, what="prices", *, date_format=None) -> pd.Da
     or a ``date`` column does; columns as in a CSV (``close`` or ``adj close`` in any case,
     optionally open/high/low/volume). The repairs are in ``attrs["repairs"]``.
     """
-    check_date_format(date_format, "date_format")
     if not isinstance(frame, pd.DataFrame):
         raise ForecastError(f"{what} must be a pandas DataFrame with a date index and a close "
                             f"column, got {type(frame).__name__}")
