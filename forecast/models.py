@@ -497,6 +497,8 @@ class KerasForecaster:
             import keras
             import tensorflow as tf
             model, loss_fn = self.model, keras.losses.get(self.loss)
+            if not model.optimizer.built:  # its variables made inside the trace cost a retrace
+                model.optimizer.build(model.trainable_variables)
 
             def train(x, y):
                 with tf.GradientTape() as tape:

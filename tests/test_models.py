@@ -97,6 +97,17 @@ def test_warm_refit_fits_only_new_samples_and_stride_thins_them(monkeypatch):
     assert seen == [17, 3]
 
 
+def test_the_train_step_is_traced_once_for_all_folds():
+    # Adam's variables made inside the first trace would make TensorFlow trace it twice
+    models.reset(0, clear=True)
+    m = create("stacked_lstm", {"units": [3, 2], "epochs": 2, "batch_size": 16})
+    f = fold()
+    m.fit(f)
+    f.first_new = 30
+    m.fit(f)
+    assert m._steps()[0].experimental_get_tracing_count() == 1
+
+
 def test_a_warm_fold_keeps_its_weights_unless_training_beats_them(monkeypatch):
     models.reset(0, clear=True)
     m = create("single_lstm", {"units": 2, "epochs": 3, "batch_size": 1000})
