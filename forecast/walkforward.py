@@ -66,8 +66,9 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
     records, fold_rows = [], []
     fitted_until = 0
     networks = any(random.values())
-    if networks:
-        models.import_backend()
+    if networks:  # warm refit trains the networks side by side (_run_fold)
+        models.import_backend(1 if exp.training.refit == "scratch" else
+                              min(os.cpu_count() or 1, sum(random[m] for m, _ in runs)))
     bar = _progress(len(folds) * len(runs), progress)
     started = time.perf_counter()
     for k, (train, test) in enumerate(folds):

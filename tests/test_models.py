@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -302,3 +306,16 @@ def test_models_declare_the_targets_they_forecast():
     assert MODELS["logistic"].targets == ("direction",)
     assert set(MODELS["garch"].targets) == {"volatility"}
     assert MODELS["naive"].targets is None and MODELS["single_lstm"].targets is None
+
+
+@pytest.mark.parametrize("env, side_by_side, expected", [
+    ({}, 2, max(1, (os.cpu_count() or 1) // 2)),
+    ({}, 1, 0),  # 0: TensorFlow's default, every core for each op
+    ({"TF_NUM_INTRAOP_THREADS": "3"}, 2, 0),  # the user's own setting is left to TensorFlow
+])
+def test_networks_side_by_side_share_the_cores(env, side_by_side, expected):
+    code = ("from forecast import models; models.import_backend({}); import tensorflow as tf; "
+            "print(tf.config.threading.get_intra_op_parallelism_threads())")
+    out = subprocess.run([sys.executable, "-c", code.format(side_by_side)], text=True,
+                         capture_output=True, env={**os.environ, **env}, check=True)
+    assert int(out.stdout.split()[-1]) == expected
