@@ -318,8 +318,12 @@ def sweep_dir(base: config.Experiment, jobs, out) -> Path:
 
 def headline(result) -> dict:
     """Model -> its headline numbers: the target's scores (Theil's U, errors, DM p-value for
-    prices), the spread of Theil's U over seeds, the trading Sharpe ratio and return."""
-    keys = dict.fromkeys([*result.headline, "theil_u", "rmse", "mae", "mape"])
+    prices), the one the summary ranks by, the spread of Theil's U over seeds, the trading
+    Sharpe ratio and return."""
+    from forecast.report.pages import compared_by
+    ranked = compared_by(result.experiment.features.target)
+    keys = dict.fromkeys([*result.headline, *([ranked.key] if ranked else []), "theil_u",
+                          "rmse", "mae", "mape"])
     out = {}
     for name, m in result.models.items():
         row = {k: _finite(m.scores.get(k)) for k in keys if k in m.scores}
@@ -363,6 +367,8 @@ def main(args, base: config.Experiment) -> int:
         else:
             entries[job.key] = {"key": job.key, "ticker": job.ticker,
                                 "settings": job.settings, "status": "pending"}
+        # what the run forecasts: the summary scores and ranks each run by its own target
+        entries[job.key]["target"] = _target(job)
     pending = [j for j in jobs if entries[j.key]["status"] == "pending"]
     skipped = len(jobs) - len(pending)
 
@@ -548,16 +554,32 @@ def _finite(v):
     return float(v) if math.isfinite(v) else None
 
 
+def _target(job: Job) -> str:
+    return tomllib.loads(job.toml).get("features", {}).get("target", "return")
+
+
 def _print_table(summary):
+    from forecast.report.pages import PRICES, compared_by
     models = summary["models"]
     width = max([len(_row_label(r)) for r in summary["runs"]] + [10])
+    targets = list(dict.fromkeys(r.get("target") or "return" for r in summary["runs"]))
+    scores = {t: compared_by(t) for t in targets}
+    if all(t in PRICES for t in targets):
+        about = "Theil's U: below 1 beats naive"
+    else:  # each run by its own target's score, as its report ranks its models
+        about = "; ".join(f"{t}: Theil's U, below 1 beats naive" if t in PRICES else
+                          f"{t}: {s.label}, {s.better}" if s else f"{t}: no score"
+                          for t, s in scores.items())
+        if len(targets) > 1:
+            about += "; runs of different targets are not comparable"
     print(f"{'run':<{width}} " + " ".join(f"{m[:12]:>12}" for m in models)
-          + "   (Theil's U: below 1 beats naive)")
+          + f"   ({about})")
     for r in summary["runs"]:
         if r["status"] == "done":
             cells = []
+            s = scores[r.get("target") or "return"]
             for m in models:
-                u = r.get("models", {}).get(m, {}).get("theil_u")
+                u = r.get("models", {}).get(m, {}).get(s.key) if s else None
                 cells.append(f"{u:>12.4f}" if u is not None else f"{'-':>12}")
             print(f"{_row_label(r):<{width}} " + " ".join(cells))
         else:

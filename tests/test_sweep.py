@@ -217,6 +217,25 @@ def test_dates_in_the_grid_print_save_and_summarise(tiny_toml, tmp_path, capsys)
     assert "^GSPC data.start=2005-02-01" in out and "2 of 2 runs finished" in out
 
 
+def test_a_sweep_across_targets_scores_each_run_by_its_own_target(tiny_toml, tmp_path,
+                                                                  capsys):
+    command = ["sweep", str(tiny_toml), "--out", str(tmp_path), "--models", "naive",
+               "--grid", "features.target=return,direction", "--workers", "1"]
+    assert cli.main(command) == 0
+    folder, summary = summary_of(tmp_path)
+    assert [r["target"] for r in summary["runs"]] == ["return", "direction"]
+    brier = summary["runs"][1]["models"]["naive"]["brier"]
+    out = capsys.readouterr().out  # the table: Theil's U for return, the Brier score here
+    assert "direction: Brier score, lower is better" in out
+    assert re.search(rf"features.target=direction +{brier:.4f}\n", out)
+    page = (folder / "summary.html").read_text()
+    assert "These runs forecast different targets" in page
+    table = re.search(r'<table id="sweep-table-direction">(.*?)</table>', page, re.S)
+    assert f'data-value="{brier!r}"' in table.group(1)
+    assert cli.main(command) == 0  # runs reused from before keep their target
+    assert [r["target"] for r in summary_of(tmp_path)[1]["runs"]] == ["return", "direction"]
+
+
 # --- restarts: what a second run of the same command does ---------------------------------
 
 NAIVE_CSV_TOML = """\

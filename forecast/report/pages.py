@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
+from dataclasses import dataclass
 from os.path import relpath
 from pathlib import Path
 from urllib.parse import quote
@@ -13,16 +14,113 @@ import pandas as pd
 from forecast import runs
 from forecast.errors import ForecastError
 from forecast.files import one_at_a_time, write_atomic
-from forecast.report.markup import (best, cell, colors, esc, facts, fmt, line, num, page,
-                                    plain)
+from forecast.report.markup import best, colors, esc, facts, fmt, line, num, page, plain
 from forecast.report.sections.common import experiment_text, row
 from forecast.report.sections.details import run_name
+from forecast.report.sections.targets import COLUMNS as TARGET_COLUMNS
+from forecast.report.sections.targets import LOSS, TIME
+from forecast.report.sections.targets import _cell as target_cell
 from forecast.report.sections.verdict import COLUMNS as VERDICT_COLUMNS
 from forecast.result import Result
+from forecast.targets import TARGETS
 
 # compare_table's columns after run, experiment, ticker, source, model
 TABLE_SCORES = ("theil_u", "rmse", "mae", "mape", "directional_accuracy", "sharpe",
                 "wall_seconds", "params", "dm_pvalue")
+# the targets whose report is the price one (sections.targets.by_target)
+PRICES = ("price", "return")
+
+
+# --- what runs are ranked by --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Score:
+    """One score as the pages read it: its key in a model's scores, its name for people,
+    its :func:`~forecast.report.markup.fmt` kind, and whether lower is better."""
+    key: str
+    label: str
+    kind: str
+    lower: bool
+
+    @property
+    def better(self) -> str:
+        return "lower is better" if self.lower else "higher is better"
+
+
+def _score(key: str, label: str, columns) -> Score:
+    kind, lower = next((kind, lower) for k, _, kind, lower in columns if k == key)
+    return Score(key, label, kind, lower)
+
+
+def ranked_by(target: str) -> Score | None:
+    """The score a run's own report picks its best model by: RMSE for prices (the price
+    verdict), the target's loss otherwise (:data:`forecast.report.sections.targets.LOSS`:
+    the Brier score, QLIKE), lower or higher better as the report's tables say; None for a
+    target the report does not know."""
+    if target in PRICES:
+        return _score("rmse", "RMSE", VERDICT_COLUMNS)
+    if target in LOSS:
+        return _score(*LOSS[target], TARGET_COLUMNS[target])
+    return None
+
+
+def compared_by(target: str) -> Score | None:
+    """The score runs of one target are compared by: for prices Theil's U (RMSE relative
+    to naive persistence's, comparable across tickers), otherwise :func:`ranked_by`."""
+    if target in PRICES:
+        return _score("theil_u", "Theil's U", VERDICT_COLUMNS)
+    return ranked_by(target)
+
+
+def target_name(result: Result) -> str:
+    return result.experiment.features.target
+
+
+def baseline_of(target: str, models) -> str:
+    """The model a run's verdict measures the others against (the target's baseline when
+    the run has it, else naive), as the run's report does."""
+    t = TARGETS.get(target)
+    return t.baseline if t is not None and t.baseline in models else "naive"
+
+
+def beats(value: float, baseline: float, lower: bool) -> str:
+    """``ok`` when ``value`` is better than the baseline's, ``fail`` when not, ``""`` when
+    either is missing."""
+    if not (math.isfinite(value) and math.isfinite(baseline)):
+        return ""
+    return "ok" if (value < baseline if lower else value > baseline) else "fail"
+
+
+def _scored_as(target: str) -> str:
+    """How runs of ``target`` are scored, in words."""
+    s = compared_by(target)
+    if s is None:
+        return f"{target} runs have no score the report knows"
+    if target in PRICES:
+        return (f"{target} runs by RMSE in price units, against naive persistence by Theil's "
+                "U (below 1 beats it)")
+    return (f"{target} runs by their {s.label} ({s.better}), against "
+            f"{TARGETS[target].baseline_label}")
+
+
+def _groups(targets) -> dict:
+    """Target -> the positions of its items, in the order targets first appear."""
+    out: dict = {}
+    for i, t in enumerate(targets):
+        out.setdefault(t, []).append(i)
+    return out
+
+
+def _not_comparable(groups: dict) -> str:
+    """The plain statement of a page whose runs forecast different targets."""
+    listed = "; ".join(f"{esc(t)}: runs " + ", ".join(f"#{i + 1}" for i in members)
+                       for t, members in groups.items())
+    scored = "; ".join(esc(_scored_as(t)) for t in groups)
+    return (f'<p class="not-comparable"><b>These runs forecast different targets, so '
+            f"their scores are not comparable and runs of different targets are not ranked "
+            f"against each other</b> ({listed}). Each target has its own section below, "
+            f"ranked by its own score: {scored}.</p>")
 
 
 # --- the index ---------------------------------------------------------------------------
@@ -30,26 +128,52 @@ TABLE_SCORES = ("theil_u", "rmse", "mae", "mape", "directional_accuracy", "sharp
 
 @one_at_a_time(".index.lock")  # runs finishing at once: the last index lists them all
 def render_index(root="reports") -> Path:
-    """Write ``index.html`` into ``root`` listing every run under it, newest first."""
+    """Write ``index.html`` into ``root`` listing every run under it, newest first.
+
+    Each run shows its best model by the score its own report ranks models by (RMSE for
+    prices, the Brier score for direction, QLIKE for volatility) and each other model
+    against the run's baseline."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    rows = []
+    found = []
     for d in runs.find(root):
         link = quote(d.relative_to(root).as_posix())
         try:
-            result = runs.load(d, predictions=False)
-            rows.append(_index_row(result, link, (d / "report.html").is_file()))
+            found.append((d, link, runs.load(d, predictions=False)))
         except (ForecastError, OSError, ValueError, KeyError, TypeError) as e:
-            # one damaged run must not hide the others
-            rows.append(f'<tr><td class="text"><a href="{link}/">{esc(d.name)}</a></td>'
-                        f'<td class="text fail" colspan="10">damaged run: {esc(e)}</td></tr>')
-    head = ("<tr><th class=text>created</th><th class=text>experiment</th>"
-            "<th class=text>ticker</th><th class=text>source</th><th class=text>prices</th>"
-            "<th>folds</th>"
-            "<th class=text>best model</th><th>RMSE</th><th>naive RMSE</th>"
-            "<th class=text>Theil's U (below 1 beats naive)</th><th class=text>files</th></tr>")
-    table = (f'<div class="scroll"><table id="runs">{head}{"".join(rows)}</table></div>'
-             if rows else
+            found.append((d, link, e))
+    targets = [target_name(r) for _, _, r in found if isinstance(r, Result)]
+    prices_only = all(t in PRICES for t in targets)
+    head = ["<th class=text>created</th>", "<th class=text>experiment</th>",
+            "<th class=text>ticker</th>", "<th class=text>source</th>",
+            "<th class=text>prices</th>", "<th>folds</th>", "<th class=text>best model</th>",
+            "<th>RMSE</th>", "<th>naive RMSE</th>",
+            "<th class=text>Theil's U (below 1 beats naive)</th>", "<th class=text>files</th>"]
+    if not prices_only:  # runs of other targets: columns that fit every run
+        head[6:10] = ["<th class=text>target</th>", "<th class=text>best model</th>",
+                      "<th>its score</th>", "<th>baseline's score</th>",
+                      "<th class=text>each model against the baseline</th>"]
+    rows = []
+    for d, link, result in found:
+        error = result
+        if isinstance(result, Result):
+            try:
+                rows.append(_index_row(result, link, (d / "report.html").is_file(),
+                                       prices_only))
+                continue
+            except (ForecastError, OSError, ValueError, KeyError, TypeError) as e:
+                error = e
+        # one damaged run must not hide the others
+        rows.append(f'<tr><td class="text"><a href="{link}/">{esc(d.name)}</a></td>'
+                    f'<td class="text fail" colspan="{len(head) - 1}">damaged run: '
+                    f"{esc(error)}</td></tr>")
+    note = ("" if prices_only else
+            "<p class=note>The best model of each run by the score its report ranks models "
+            "by; the baseline's score; every other model's, green where it beats the "
+            f"baseline. Scored: {esc('; '.join(_scored_as(t) for t in dict.fromkeys(targets)))}"
+            ".</p>")
+    table = (f'<div class="scroll"><table id="runs"><tr>{"".join(head)}</tr>{"".join(rows)}'
+             f"</table></div>{note}" if rows else
              "<p>No runs yet: <code>forecast run EXPERIMENT.toml</code> adds one.</p>")
     body = (f"<h1>Runs</h1><p class=sub>{len(rows)} run{'s' if len(rows) != 1 else ''} in "
             f"{esc(root.resolve())}, newest first. Compare runs with <code>forecast compare "
@@ -65,27 +189,43 @@ def source_of(result: Result) -> str:
     return f"csv {Path(str(csv)).name}" if source == "csv" and csv else source
 
 
-def _index_row(result: Result, link: str, has_report: bool) -> str:
+def _index_row(result: Result, link: str, has_report: bool, prices_only=True) -> str:
     scores = {n: m.scores for n, m in result.models.items()}
-    top = best(scores, "rmse") if scores else None
-    naive = scores.get("naive", {})
-    others = {n: num(e.get("theil_u")) for n, e in scores.items() if n != "naive"}
-    theil = "<br>".join(f'<span class="{"ok" if u < 1 else "fail"}">{esc(n)} {fmt(u, "ratio")}'
-                        "</span>" for n, u in others.items())
+    target = target_name(result)
+    if target in PRICES:
+        top = best(scores, "rmse") if scores else None
+        naive = scores.get("naive", {})
+        others = {n: num(e.get("theil_u")) for n, e in scores.items() if n != "naive"}
+        against = "<br>".join(f'<span class="{"ok" if u < 1 else "fail"}">{esc(n)} '
+                              f'{fmt(u, "ratio")}</span>' for n, u in others.items())
+        score, base = (fmt(scores.get(top, {}).get("rmse"), "price"),
+                       fmt(naive.get("rmse"), "price"))
+    else:
+        s, base_name = ranked_by(target), baseline_of(target, scores)
+        key, kind, lower = (s.key, s.kind, s.lower) if s else ("", "ratio", True)
+        top = best(scores, key, lower) if scores else None
+        b = num(scores.get(base_name, {}).get(key))
+        against = "<br>".join(
+            f'<span class="{beats(num(e.get(key)), b, lower) or "fail"}">{esc(n)} '
+            f"{fmt(e.get(key), kind)}</span>" for n, e in scores.items() if n != base_name)
+        score = fmt(scores.get(top, {}).get(key), kind) + (
+            f' <span class="note">{esc(s.label)}</span>' if s else "")
+        base = fmt(b, kind) + f' <span class="note">{esc(base_name)}</span>'
     d = result.data
-    target = f"{link}/report.html" if has_report else f"{link}/metrics.json"
+    target_link = f"{link}/report.html" if has_report else f"{link}/metrics.json"
     when = str(result.created or result.run_id or "?").replace("T", " ")
-    return (f'<tr><td class="text"><a href="{target}">{esc(when)}</a></td>'
+    return (f'<tr><td class="text"><a href="{target_link}">{esc(when)}</a></td>'
             f'<td class="text">{esc(result.experiment.name)}</td>'
             f'<td class="text">{esc(d.ticker or "?")}</td>'
             f'<td class="text source">{esc(source_of(result))}</td>'
             f'<td class="date">{esc(d.start or "?")} to {esc(d.end or "?")}</td>'
             f'<td>{len(result.folds)}</td>'
-            f'<td class="text">{esc(top)}</td>'
-            f'<td>{fmt(scores.get(top, {}).get("rmse"), "price")}</td>'
-            f'<td>{fmt(naive.get("rmse"), "price")}</td>'
-            + f'<td class="text">{theil or "–"}</td>'
-            f'<td class="text"><a href="{target}">report</a> · '
+            + ("" if prices_only else f'<td class="text target">{esc(target)}</td>')
+            + f'<td class="text">{esc(top)}</td>'
+            f'<td>{score}</td>'
+            f'<td>{base}</td>'
+            + f'<td class="text">{against or "–"}</td>'
+            f'<td class="text"><a href="{target_link}">report</a> · '
             f'<a href="{link}/metrics.json">metrics</a> · '
             f'<a href="{link}/predictions.csv">predictions</a></td></tr>')
 
@@ -102,24 +242,32 @@ def results_of(results_or_dirs) -> list[Result]:
 def compare_table(results_or_dirs) -> pd.DataFrame:
     """One row per run and model: run, experiment, ticker, source, model, then
     Theil's U (comparable across tickers), RMSE, MAE, MAPE, direction right, Sharpe ratio of
-    trading on it, wall seconds, parameters and the Diebold-Mariano p-value (NaN where a
-    run did not record one)."""
+    trading on it, wall seconds, parameters and the Diebold-Mariano p-value, then the run's
+    target and the headline scores of the other targets among the runs (the Brier score,
+    QLIKE, ...); NaN where a run did not record one."""
+    loaded = results_of(results_or_dirs)
+    extra = list(dict.fromkeys(
+        k for r in loaded if target_name(r) in TARGETS
+        for k in TARGETS[target_name(r)].headline if k not in TABLE_SCORES))
     rows = []
-    for i, r in enumerate(results_of(results_or_dirs), 1):
+    for i, r in enumerate(loaded, 1):
         for name, m in r.models.items():
             e = {**row(m), "sharpe": (m.trading or {}).get("sharpe")}
             rows.append({"run": r.run_id or f"#{i}", "experiment": r.experiment.name,
                          "ticker": r.data.ticker, "source": r.data.source, "model": name,
-                         **{k: num(e.get(k)) for k in TABLE_SCORES}})
+                         **{k: num(e.get(k)) for k in (*TABLE_SCORES, *extra)},
+                         "target": target_name(r)})
     return pd.DataFrame(rows, columns=["run", "experiment", "ticker", "source", "model",
-                                       *TABLE_SCORES])
+                                       *TABLE_SCORES, "target", *extra])
 
 
 def render_compare(results_or_dirs, output_path="reports/compare.html") -> Path:
     """Write one page comparing runs (Results or run directories) model by model; its path.
 
     Runs of other tickers have errors in other price units: the page ranks them by
-    Theil's U (RMSE relative to naive persistence), which is comparable across tickers.
+    Theil's U (RMSE relative to naive persistence), which is comparable across tickers;
+    runs of other targets by their own score (the Brier score, QLIKE), never against runs
+    of another target.
     """
     if not results_or_dirs:
         raise ForecastError("compare needs at least one run directory")
@@ -130,15 +278,46 @@ def render_compare(results_or_dirs, output_path="reports/compare.html") -> Path:
 
 
 def compare_html(loaded: list[Result], output: Path | None = None) -> str:
-    """The comparison page (links to each run's report relative to ``output``)."""
+    """The comparison page (links to each run's report relative to ``output``).
+
+    Runs are compared model by model by their target's score (Theil's U for prices); runs
+    of different targets are not ranked against each other: each target gets its own
+    section, and the page says why."""
     charts: list[dict] = []
     n = len(loaded)
-    body = (f"<h1>Comparison of {n} run{'s' if n != 1 else ''}</h1>"
-            "<p class=sub>Errors in price units are comparable only between runs of the same "
-            "ticker and period; Theil's U (RMSE / RMSE of naive persistence, below 1 beats "
-            "it) is comparable across all.</p>"
-            + _compare_runs(loaded, output) + _compare_models(loaded, charts))
+    groups = _groups(target_name(r) for r in loaded) or {"return": []}
+    body = f"<h1>Comparison of {n} run{'s' if n != 1 else ''}</h1>"
+    if len(groups) == 1:
+        (target, members), = groups.items()
+        body += (f"<p class=sub>{_comparable(target)}</p>" + _compare_runs(loaded, output)
+                 + _compare_models(loaded, target, members, charts, "chart-compare", "h2"))
+    else:
+        body += _not_comparable(groups) + _compare_runs(loaded, output)
+        for target, members in groups.items():
+            body += (f'<section class="compare-target" data-target="{esc(target)}">'
+                     f"<h2>Target {esc(target)}: runs "
+                     + ", ".join(f"#{i + 1}" for i in members)
+                     + f"</h2><p class=note>{_comparable(target)}</p>"
+                     + _compare_models(loaded, target, members, charts,
+                                       f"chart-compare-{target}", "h3") + "</section>")
     return page("forecast comparison", body, charts)
+
+
+def _comparable(target: str) -> str:
+    """What the scores of ``target``'s runs mean across runs."""
+    s = compared_by(target)
+    if target in PRICES:
+        return ("Errors in price units are comparable only between runs of the same ticker "
+                "and period; Theil's U (RMSE / RMSE of naive persistence, below 1 beats it) "
+                "is comparable across all.")
+    if s is None:
+        return f"Runs of target {esc(target)}: no score the report knows to rank them by."
+    level = {"direction": " A Brier score (the mean squared error of the probability of a "
+                          "rise) is on the same scale for every ticker.",
+             "volatility": " QLIKE grows with the level of volatility: compare it only "
+                           "between runs of the same ticker and period."}.get(target, "")
+    return (f"Runs of target {esc(target)} ({esc(TARGETS[target].unit)}) are ranked by "
+            f"their {s.label}, {s.better}, as each run's report ranks its models.{level}")
 
 
 def _settings(result: Result) -> dict:
@@ -178,34 +357,56 @@ def _compare_runs(loaded: list[Result], output: Path | None) -> str:
                                        "differ between runs.</p>" if differ else ""))
 
 
-def _compare_models(loaded: list[Result], charts) -> str:
-    names = list(dict.fromkeys(n for r in loaded for n in r.models))
-    palette = colors(dict.fromkeys(names))
-    labels = [f"#{i} {r.data.ticker or '?'}" for i, r in enumerate(loaded, 1)]
-    series = [line(n, [num(r.models[n].scores.get("theil_u")) if n in r.models else math.nan
-                       for r in loaded], palette[n], 4, paths="none") for n in names]
-    charts.append({"id": "chart-compare", "x": list(range(len(loaded))), "xKind": "category",
-                   "xTicks": labels, "xLabel": "run", "yLabel": "Theil's U", "height": 300,
-                   "series": series, "hline": 1})
-    out = ['<h2>Theil\'s U by run</h2><div class="chart" id="chart-compare"></div>'
-           "<p class=note>Below the line at 1 a model beats naive persistence.</p>"]
-    columns = [(key, title, kind) for key, title, kind, _ in VERDICT_COLUMNS]
-    if any("dm_pvalue" in m.scores for r in loaded for m in r.models.values()):
+def _compare_models(loaded: list[Result], target: str, members: list[int], charts,
+                    chart: str, h: str) -> str:
+    """The chart and the table per model of the runs ``members`` (positions in ``loaded``),
+    all of ``target``: the best run of each model by the target's score in bold."""
+    s = compared_by(target)
+    prices = target in PRICES
+    names = list(dict.fromkeys(n for i in members for n in loaded[i].models))
+    out = []
+    if s is not None:
+        palette = colors(dict.fromkeys(names))
+        labels = [f"#{i + 1} {loaded[i].data.ticker or '?'}" for i in members]
+        series = [line(n, [num(loaded[i].models[n].scores.get(s.key)) if n in loaded[i].models
+                           else math.nan for i in members], palette[n], 4, paths="none")
+                  for n in names]
+        spec = {"id": chart, "x": list(range(len(members))), "xKind": "category",
+                "xTicks": labels, "xLabel": "run", "yLabel": s.label, "height": 300,
+                "series": series}
+        if prices:
+            spec["hline"] = 1
+        charts.append(spec)
+        out.append(f"<{h}>{s.label} by run</{h}>"
+                   f'<div class="chart" id="{esc(chart)}"></div><p class=note>'
+                   + ("Below the line at 1 a model beats naive persistence." if prices else
+                      f"Each model's {s.label} in every run: {s.better}.")
+                   + "</p>")
+    if prices:
+        columns = [(key, title, kind) for key, title, kind, _ in VERDICT_COLUMNS]
+    else:
+        columns = [(key, title, kind) for key, title, kind, _ in
+                   (*TARGET_COLUMNS.get(target, ()), *TIME)]
+    scores = [m.scores for i in members for m in loaded[i].models.values()]
+    if any("dm_pvalue" in sc for sc in scores):
         columns.append(("dm_pvalue", "DM p", "p"))
-    if any(isinstance(m.trading, dict) for r in loaded for m in r.models.values()):
+    if any("dm_garch_pvalue" in sc for sc in scores):
+        columns.append(("dm_garch_pvalue", "DM p against GARCH", "p"))
+    if any(isinstance(m.trading, dict) for i in members for m in loaded[i].models.values()):
         columns.append(("sharpe", "Sharpe", "ratio2"))
     head = "".join(f"<th>{title}</th>" for _, title, _ in columns)
     for n in names:
-        entries = {i: row(r.models[n]) for i, r in enumerate(loaded) if n in r.models}
-        win = best(entries, "theil_u") if len(entries) > 1 else None
+        entries = {i: row(loaded[i].models[n]) for i in members if n in loaded[i].models}
+        win = best(entries, s.key, s.lower) if s is not None and len(entries) > 1 else None
         rows = []
         for i, e in entries.items():
             e = {**e, "sharpe": (loaded[i].models[n].trading or {}).get("sharpe")}
             rows.append(f'<tr data-run="{i + 1}"{" class=best" if i == win else ""}>'
                         f'<td>{i + 1}</td><td class="text">'
                         f'{esc(loaded[i].data.ticker or "?")}</td>'
-                        + "".join(cell(e, key, kind) for key, _, kind in columns) + "</tr>")
-        out.append(f'<h2>{esc(n)}</h2><div class="scroll"><table class="compare-model" '
+                        + "".join(target_cell(e, key, kind) for key, _, kind in columns)
+                        + "</tr>")
+        out.append(f'<{h}>{esc(n)}</{h}><div class="scroll"><table class="compare-model" '
                    f'data-model="{esc(n)}"><tr><th>#</th><th class=text>ticker</th>{head}</tr>'
                    f'{"".join(rows)}</table></div>')
     return "".join(out)
@@ -230,9 +431,11 @@ def _flatten(d: dict, prefix="") -> dict:
 def render_sweep_summary(summary: dict, output_path) -> Path:
     """Write the page of a sweep (``summary.json`` of :mod:`forecast.sweep`); return its path.
 
-    One row per run: its ticker and grid settings, status, time and each model's Theil's U
-    (DM p-value and Sharpe ratio beside it when recorded), linked to the run's report. While
-    runs are left the page reloads itself every 30 s.
+    One row per run: its ticker and grid settings, status, time and each model's score
+    (Theil's U for prices, the target's own score otherwise, as the run's report ranks its
+    models; DM p-value and Sharpe ratio beside it when recorded), linked to the run's
+    report. Runs of different targets get a table each and are not ranked against each
+    other. While runs are left the page reloads itself every 30 s.
     """
     output = Path(output_path)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -241,41 +444,8 @@ def render_sweep_summary(summary: dict, output_path) -> Path:
         n for r in entries for n in r.get("models") or {}))
     keys = list(dict.fromkeys(k for r in entries for k in r.get("settings") or {}))
     c = summary.get("counts") or {}
-    head = ("<tr><th>#</th><th class=text>ticker</th>"
-            + "".join(f"<th class=text>{esc(k)}</th>" for k in keys)
-            + "<th class=text>status</th><th>seconds</th>"
-            + "".join(f"<th>{esc(n)}</th>" for n in models) + "</tr>")
-    rows = []
-    for i, r in enumerate(entries, 1):
-        heads = r.get("models") or {}
-        top = best({n: e for n, e in heads.items() if n != "naive"}, "theil_u")
-        status = esc(r.get("status", "?"))
-        if r.get("report") and r.get("status") == "done":
-            status = f'<a href="{quote(str(r["report"]))}">report</a>'
-        elif r.get("error"):
-            status = f'<span class="fail">{status}</span>: {esc(r["error"])}'
-        cells = "".join(_sweep_cell(heads.get(n), n == top, n == "naive") for n in models)
-        rows.append(f'<tr data-key="{esc(r.get("key", ""))}"><td>{i}</td>'
-                    f'<td class="text">{esc(r.get("ticker", "?"))}</td>'
-                    + "".join(f'<td class="text">{esc(plain((r.get("settings") or {}).get(k)))}'
-                              "</td>" for k in keys)
-                    + f'<td class="text">{status}</td><td>{fmt(r.get("seconds"), "ratio1")}'
-                    f"</td>{cells}</tr>")
+    groups = _groups(r.get("target") or "return" for r in entries)
     charts: list[dict] = []
-    done = [(i, r) for i, r in enumerate(entries, 1) if r.get("models")]
-    chart = ""
-    if done:
-        palette = colors(dict.fromkeys(models))
-        labels = [f"#{i} {r.get('ticker', '?')}" for i, r in done]
-        charts.append({"id": "chart-sweep", "x": list(range(len(done))), "xKind": "category",
-                       "xTicks": labels, "xLabel": "run", "yLabel": "Theil's U", "height": 300,
-                       "hline": 1, "series": [
-                           line(n, [num((r["models"].get(n) or {}).get("theil_u"))
-                                    for _, r in done], palette[n], 4, paths="none")
-                           for n in models]})
-        chart = ('<div class="chart" id="chart-sweep"></div><p class=note>Theil\'s U of every '
-                 "model in every finished run: below the line at 1 a model beats naive "
-                 "persistence.</p>")
     about = facts([
         ("command", f"<code>{esc(' '.join(map(str, summary.get('command') or [])))}</code>"),
         ("runs", esc(f"{c.get('done', 0)} of {c.get('runs', len(entries))} finished, "
@@ -285,28 +455,108 @@ def render_sweep_summary(summary: dict, output_path) -> Path:
                          f"workers, {summary.get('cores', '?')} cores")),
         ("started", esc(summary.get("started", "?"))),
         ("updated", esc(summary.get("updated", "?")))])
-    body = (f"<h1>Sweep {esc(summary.get('sweep', ''))}</h1>{about}"
-            f'{chart}<h2>Runs</h2><div class="scroll"><table id="sweep-table">{head}'
-            f'{"".join(rows)}</table></div><p class=note>Each model: Theil\'s U (bold: the '
-            "best network of the run), then the Diebold-Mariano p-value against naive and the "
-            "Sharpe ratio of trading on it when recorded.</p>")
+    body = f"<h1>Sweep {esc(summary.get('sweep', ''))}</h1>{about}"
+    if len(groups) <= 1:
+        target = next(iter(groups), "return")
+        chart, table = _sweep_target(entries, range(len(entries)), target, models, keys,
+                                     charts, "chart-sweep", "sweep-table")
+        body += f"{chart}<h2>Runs</h2>{table}"
+    else:
+        body += _not_comparable(groups)
+        for target, members in groups.items():
+            used = [n for n in models if any(n in (entries[i].get("models") or {})
+                                             for i in members)]
+            chart, table = _sweep_target(entries, members, target, used, keys, charts,
+                                         f"chart-sweep-{target}", f"sweep-table-{target}")
+            body += (f'<section class="sweep-target" data-target="{esc(target)}">'
+                     f"<h2>Target {esc(target)}</h2>{chart}{table}</section>")
     refresh = '<meta http-equiv="refresh" content="30">' if c.get("left") else ""
     return write_atomic(output, page(f"sweep {summary.get('sweep', '')}", body, charts,
                                      head=refresh))
 
 
-def _sweep_cell(h, top: bool, reference: bool) -> str:
+def _sweep_target(entries, members, target, models, keys, charts, chart_id, table_id):
+    """The chart and the table of the runs ``members`` (positions in ``entries``), all of
+    ``target``: each model's score, green where it beats the run's baseline, the best model
+    of each run that is no baseline in bold."""
+    s = compared_by(target)
+    prices = target in PRICES
+    refs = TARGETS[target].references if target in TARGETS else ("naive",)
+    head = ("<tr><th>#</th><th class=text>ticker</th>"
+            + "".join(f"<th class=text>{esc(k)}</th>" for k in keys)
+            + "<th class=text>status</th><th>seconds</th>"
+            + "".join(f"<th>{esc(n)}</th>" for n in models) + "</tr>")
+    rows = []
+    for i in members:
+        r = entries[i]
+        heads = r.get("models") or {}
+        top = (best({n: e for n, e in heads.items() if n not in refs}, s.key, s.lower)
+               if s is not None else None)
+        base = baseline_of(target, heads)
+        # Theil's U is relative to naive persistence: 1 is naive's own
+        b = (1.0 if prices else num((heads.get(base) or {}).get(s.key)) if s is not None
+             else math.nan)
+        status = esc(r.get("status", "?"))
+        if r.get("report") and r.get("status") == "done":
+            status = f'<a href="{quote(str(r["report"]))}">report</a>'
+        elif r.get("error"):
+            status = f'<span class="fail">{status}</span>: {esc(r["error"])}'
+        cells = "".join(_sweep_cell(heads.get(n), n == top, n == base, s, b) for n in models)
+        rows.append(f'<tr data-key="{esc(r.get("key", ""))}"><td>{i + 1}</td>'
+                    f'<td class="text">{esc(r.get("ticker", "?"))}</td>'
+                    + "".join(f'<td class="text">{esc(plain((r.get("settings") or {}).get(k)))}'
+                              "</td>" for k in keys)
+                    + f'<td class="text">{status}</td><td>{fmt(r.get("seconds"), "ratio1")}'
+                    f"</td>{cells}</tr>")
+    done = [i for i in members if entries[i].get("models")]
+    chart = ""
+    if done and s is not None:
+        palette = colors(dict.fromkeys(models))
+        labels = [f"#{i + 1} {entries[i].get('ticker', '?')}" for i in done]
+        spec = {"id": chart_id, "x": list(range(len(done))), "xKind": "category",
+                "xTicks": labels, "xLabel": "run", "yLabel": s.label, "height": 300}
+        if prices:
+            spec["hline"] = 1
+        spec["series"] = [line(n, [num((entries[i]["models"].get(n) or {}).get(s.key))
+                                   for i in done], palette[n], 4, paths="none")
+                          for n in models]
+        charts.append(spec)
+        chart = (f'<div class="chart" id="{esc(chart_id)}"></div><p class=note>'
+                 + ("Theil's U of every model in every finished run: below the line at 1 a "
+                    "model beats naive persistence." if prices else
+                    f"Each model's {s.label} in every finished run: {s.better}.")
+                 + "</p>")
+    if prices:
+        note = ("Each model: Theil's U (bold: the best network of the run), then the "
+                "Diebold-Mariano p-value against naive and the Sharpe ratio of trading on it "
+                "when recorded.")
+    elif s is None:
+        note = f"Target {esc(target)}: no score the report knows."
+    else:
+        note = (f"Each model: its {s.label} ({s.better}; green where it beats "
+                f"{esc(TARGETS[target].baseline_label)}, or naive persistence in a run "
+                "without it; bold: the best model of the run that is no baseline), then the "
+                "Diebold-Mariano p-value against naive and the Sharpe ratio of trading on it "
+                "when recorded.")
+    table = (f'<div class="scroll"><table id="{esc(table_id)}">{head}{"".join(rows)}'
+             f"</table></div><p class=note>{note}</p>")
+    return chart, table
+
+
+def _sweep_cell(h, top: bool, reference: bool, s: Score | None, baseline: float) -> str:
     if not isinstance(h, dict):
         return "<td>–</td>"
-    u, sd = num(h.get("theil_u")), h.get("theil_u_std")
-    cls = "" if reference or not math.isfinite(u) else "ok" if u < 1 else "fail"
+    kind = s.kind if s is not None else "ratio"
+    u = num(h.get(s.key)) if s is not None else math.nan
+    sd = h.get(f"{s.key}_std") if s is not None else None
+    cls = "" if reference else beats(u, baseline, s.lower if s is not None else True)
     extra = []
     if h.get("dm_pvalue") is not None:
         extra.append(f"p {fmt(h['dm_pvalue'], 'p')}")
     if h.get("sharpe") is not None:
         extra.append(f"Sharpe {fmt(h['sharpe'], 'ratio2')}")
     return (f'<td{" class=win" if top else ""} data-value="{esc(repr(u))}">'
-            f'<span class="{cls}">{fmt(u, "ratio")}</span>'
-            + (f'<span class="note"> ± {fmt(sd, "ratio")}</span>' if sd is not None else "")
+            f'<span class="{cls}">{fmt(u, kind)}</span>'
+            + (f'<span class="note"> ± {fmt(sd, kind)}</span>' if sd is not None else "")
             + (f'<br><span class="note">{" · ".join(extra)}</span>' if extra else "")
             + "</td>")
