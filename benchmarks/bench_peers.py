@@ -1,7 +1,8 @@
 """Workload W1 through forecast and through its peer darts, interleaved in one invocation.
 
 For each seed the darts script (benchmarks/darts_w1.py, in the peers' venv) and forecast's
-W1 run one after the other, each in its own process. Both are scored on the test days both
+W1 run one after the other, each in its own process (darts twice, with torch's default
+threads and with one, the faster kept: see --darts-threads). Both are scored on the test days both
 forecast (darts' start 59 days earlier): Theil's U and the Diebold-Mariano p-value against
 naive persistence per seed, averaged over the seeds. Walk-forward and whole-process seconds
 are medians over the seeds, peak memory the largest. The last line printed is one JSON
@@ -34,14 +35,14 @@ TARGETS = {"walkforward": 5, "process": 3}  # times faster than darts, at least
 
 
 def run_darts(python, seed, out, threads):
-    csv = Path(out) / f"darts_{seed}.csv"
+    csv = Path(out) / f"darts_{seed}_{threads}.csv"
     stdout, seconds, peak = timed([python, "-c", PEAK, str(HERE / "darts_w1.py"),
                                    "--seed", str(seed), "--out", str(csv),
                                    *(["--threads", str(threads)] if threads else [])])
     r = json.loads(stdout.strip().splitlines()[-1])
     preds = pd.read_csv(csv, parse_dates=["date"])
     return {"walkforward_s": r["walkforward_s"], "process_s": seconds, "peak_rss_mb": peak,
-            "epochs_run": {k: m["epochs_run"] for k, m in r["models"].items()}}, preds
+            "torch_threads": r["torch_threads"], "epochs_run": {k: m["epochs_run"] for k, m in r["models"].items()}}, preds
 
 
 def run_forecast(seed, out):
@@ -93,18 +94,22 @@ def main():
     p.add_argument("--python", required=True, help="the peers' venv Python (darts, torch)")
     p.add_argument("--seeds", default="42,43,44", help="comma-separated, at least 3 for the "
                    "accuracy targets")
-    # PyTorch's threads spin while they wait for each other: on a machine that other jobs
-    # also load, darts with torch's default (one thread a core) ran 10-20x slower than with
-    # one thread, which would flatter forecast
-    p.add_argument("--darts-threads", type=int, default=1,
-                   help="torch threads for darts (default 1; 0: torch's default)")
+    # torch's default (one thread a core) is darts' fastest on a quiet machine (W1 ~12 s
+    # against ~17 s on one thread), but its threads spin while they wait for each other: on
+    # a machine other jobs also load it ran 10-20x slower than one thread. "best" runs both
+    # and keeps the faster, so that neither a quiet nor a busy machine flatters forecast.
+    p.add_argument("--darts-threads", default="best",
+                   help="torch threads for darts: best (default: each seed run with torch's "
+                   "default and with 1, the faster kept), 0 (torch's default) or N")
     args = p.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
+    threads = [0, 1] if args.darts_threads == "best" else [int(args.darts_threads)]
     sides = {"darts": ([], []), "forecast": ([], [])}
     with tempfile.TemporaryDirectory() as out:
         for seed in seeds:  # interleaved: both sides see the machine in the same state
-            for name, run in (("darts", lambda: run_darts(args.python, seed, out,
-                                                          args.darts_threads)),
+            for name, run in (("darts", lambda: min(
+                                  (run_darts(args.python, seed, out, t) for t in threads),
+                                  key=lambda r: r[0]["walkforward_s"])),
                               ("forecast", lambda: run_forecast(seed, out))):
                 r, preds = run()
                 r["seed"] = seed
@@ -113,7 +118,7 @@ def main():
                 print(f"{name} seed {seed}: {json.dumps(r)}", file=sys.stderr, flush=True)
     days = sorted(set.intersection(*(set(p.date[p.model == k]) for runs in sides.values()
                                      for p in runs[1] for k in NETWORKS)))
-    result = {"workload": "W1", "seeds": seeds, "darts_threads": args.darts_threads or "default",
+    result = {"workload": "W1", "seeds": seeds, "darts_threads": args.darts_threads,
               "common_test_days": len(days),
               "first_common_day": str(days[0].date())}
     for name, (runs, preds) in sides.items():
