@@ -98,6 +98,7 @@ class Checkpoint:
     def __init__(self, path: Path, exp):
         self.path = Path(path)
         self.settings = to_toml(exp)
+        self._lock = None  # open while this process writes the checkpoint (see _hold)
 
     @classmethod
     def start(cls, exp, out="reports"):
@@ -126,7 +127,29 @@ class Checkpoint:
                                 "run without --resume")
         for parent in (Path(out), root.parent, root, found[-1].parent):  # what kills left
             remove_stale(parent)
-        return cls(found[-1].parent, exp)
+        checkpoint = cls(found[-1].parent, exp)
+        checkpoint._hold()
+        return checkpoint
+
+    def _hold(self):
+        """Lock this checkpoint for as long as this process runs (the kernel lets go when
+        it ends, killed or not): a second ``--resume`` while the first still trains would
+        train the same folds twice and race to save them. The lock file sits beside the
+        checkpoint, not in it: saving a fold opens the files in it, and closing any of
+        them would drop this process's lock."""
+        import fcntl
+        if self._lock is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(self.path.parent / f"{self.path.name}.lock", "a")
+        try:  # a POSIX lock: another process's conflicts, this process's own do not
+            fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            raise ForecastError(f"the unfinished run in {self.path} is still running in "
+                                "another process: let it finish (or stop it), then --resume"
+                                ) from None
+        self._lock = f
 
     def _folds(self) -> list[Path]:
         return sorted(p for p in self.path.glob("fold-*") if (p / "records.json").is_file())
@@ -167,6 +190,7 @@ class Checkpoint:
         tmp = None
         try:
             if not self.path.is_dir():  # the checkpoint itself appears whole, settings first
+                self._hold()  # before --resume can find it
                 tmp = temp_dir(self.path.parent, self.path.name)
                 (tmp / "experiment.toml").write_text(self.settings, encoding="utf-8")
                 publish(tmp, self.path)
@@ -188,6 +212,10 @@ class Checkpoint:
 
     def discard(self):
         shutil.rmtree(self.path, ignore_errors=True)
+        Path(f"{self.path}.lock").unlink(missing_ok=True)
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
         for parent in (self.path.parent, self.path.parent.parent):
             try:
                 parent.rmdir()  # only when empty: other runs may be unfinished

@@ -141,7 +141,7 @@ def test_a_checkpoint_that_cannot_be_written_ends_in_one_line_and_keeps_earlier_
     assert "cannot save fold 2" in line and os.strerror(error) in line
     assert "fold 1" in line or "folds 1" in line
     no_half_written_files(tmp_path)
-    [checkpoint] = tmp_path.glob("nospace/.unfinished/*")
+    [checkpoint] = tmp_path.glob("nospace/.unfinished/*/")  # its lock file beside it
     assert sorted(p.name for p in checkpoint.iterdir()) == ["experiment.toml", "fold-000"]
     monkeypatch.undo()
     assert cli.main([*argv, "--resume"]) == 0
@@ -239,7 +239,7 @@ def test_a_run_into_a_full_disk_ends_in_one_line_and_resumes_elsewhere(
     assert "No space left on device" in line and "--resume" in line
     no_half_written_files(tiny_disk)
     assert runs.find(tiny_disk) == []
-    [checkpoint] = tiny_disk.glob("fulldisk/.unfinished/*")
+    [checkpoint] = tiny_disk.glob("fulldisk/.unfinished/*/")
     assert sorted(p.name for p in checkpoint.glob("fold-*")) == ["fold-000", "fold-001"]
 
 

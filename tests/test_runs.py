@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
@@ -83,3 +86,23 @@ def test_resume_continues_the_latest_unfinished_run(warm_experiment, tmp_path):
     latest = runs.Checkpoint.latest(warm_experiment, tmp_path)
     assert latest.path == root / "20260101-090000-8"
     assert latest.finished()[0]["data_sha256"] == "20260101-090000-8"
+
+
+def test_a_run_still_training_in_another_process_is_not_resumed(warm_experiment, tmp_path):
+    settings = tmp_path / "exp.toml"
+    settings.write_text(config.to_toml(warm_experiment), encoding="utf-8")
+    code = ("import sys, time; from forecast import config, runs; "
+            "exp = config.load_experiment(sys.argv[1]); "
+            "c = runs.Checkpoint.start(exp, sys.argv[2]); c.save(0, [], {}, 'sha'); "
+            "print('saved', flush=True); time.sleep(60)")
+    writer = subprocess.Popen([sys.executable, "-c", code, str(settings), str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "saved"
+        with pytest.raises(ForecastError, match="still running in another process"):
+            runs.Checkpoint.latest(warm_experiment, tmp_path)
+    finally:
+        writer.kill()
+        writer.wait()
+    # killed, its lock is gone with it: the run resumes
+    assert runs.Checkpoint.latest(warm_experiment, tmp_path).finished()[0]["data_sha256"] == "sha"
