@@ -402,7 +402,10 @@ def _parse_dates(values: pd.Series, where, date_format=None, *, first_line=2):
         text = text.map(lambda s: _OFFSET.sub(r"\1", s))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        dates = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce")
+        try:
+            dates = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce")
+        except ValueError:  # a format with %z and offsets that differ: each day as written
+            dates = pd.to_datetime(text.map(lambda s: _wall_time(s, date_format)))
     if getattr(dates.dt, "tz", None) is not None:
         dates = dates.dt.tz_localize(None)
     bad = dates.isna() | (dates < _FIRST_DAY) | (dates >= _LAST_DAY)
@@ -417,6 +420,13 @@ def _parse_dates(values: pd.Series, where, date_format=None, *, first_line=2):
         raise ForecastError(f"{where}: cannot read the date {values.iloc[row]!r}{where_row}: "
                             f"{fix}")
     return pd.DatetimeIndex(dates)
+
+
+def _wall_time(text, date_format):
+    try:
+        return datetime.strptime(text, date_format).replace(tzinfo=None)
+    except ValueError:
+        return pd.NaT
 
 
 def _sample(ticker):

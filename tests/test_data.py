@@ -605,6 +605,16 @@ def test_from_frame_with_an_offset_in_the_date_format_keeps_the_local_day():
     assert list(prices.index.strftime("%Y-%m-%d")) == ["2020-01-02", "2020-01-03"]
 
 
+def test_from_frame_with_offsets_that_change_keeps_each_local_day():
+    # daylight saving time: pandas refuses mixed offsets in one format; each day as written
+    frame = pd.DataFrame({"Close": [1.0, 2.0, 3.0]},
+                         index=["2020-03-06 23:30-05:00", "2020-03-09 00:30-04:00", "oops"])
+    assert "cannot read the date 'oops'" in _error(
+        data.from_frame, frame, date_format="%Y-%m-%d %H:%M%z")
+    prices = data.from_frame(frame.iloc[:2], date_format="%Y-%m-%d %H:%M%z")
+    assert list(prices.index.strftime("%Y-%m-%d")) == ["2020-03-06", "2020-03-09"]
+
+
 def test_day_text_names_the_setting_it_reads():
     assert _error(data.day_text, "nope", "data.start").startswith("data.start 'nope' is not")
 
