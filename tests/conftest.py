@@ -19,7 +19,7 @@ def short_prices(sp500):
     return sp500.loc["2005-01-01":"2007-05-31"].copy()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")  # an Experiment is immutable: one for every test
 def tiny_experiment():
     """A walk-forward run that trains in seconds: short windows, one epoch, two folds."""
     from forecast import config

@@ -13,33 +13,25 @@ from forecast.report.markup import fmt
 from forecast.report.pages import compared_by, ranked_by
 
 
-@pytest.fixture(scope="module")
-def tiny():
-    return config.from_dict({
-        "name": "tiny", "seed": 1,
-        "data": {"source": "sample", "ticker": "^GSPC", "start": "2005-01-01",
-                 "end": "2007-05-31"},
-        "features": {"lookback": 10}, "split": {"initial_train": 300, "folds": 2}})
-
-
 def run(exp, target, models, ticker="^GSPC"):
     return walkforward.run_experiment(config.override(exp, {
         "features.target": target, "models": models, "data.ticker": ticker}), progress=False)
 
 
 @pytest.fixture(scope="module")
-def direction(tiny):
-    return run(tiny, "direction", {"naive": {}, "logistic": {}})
+def direction(tiny_experiment):
+    return run(tiny_experiment, "direction", {"naive": {}, "logistic": {}})
 
 
 @pytest.fixture(scope="module")
-def volatility(tiny):
-    return run(tiny, "volatility", {"naive": {}, "garch": {}, "har": {}, "ewma": {}})
+def volatility(tiny_experiment):
+    return run(tiny_experiment, "volatility",
+               {"naive": {}, "garch": {}, "har": {}, "ewma": {}})
 
 
 @pytest.fixture(scope="module")
-def prices(tiny):
-    return run(tiny, "return", {"naive": {}, "drift": {}})
+def prices(tiny_experiment):
+    return run(tiny_experiment, "return", {"naive": {}, "drift": {}})
 
 
 def lowest(result, key):
@@ -126,8 +118,8 @@ def charts_of(page):
     return {c["id"]: c for c in json.loads(block)["charts"]}
 
 
-def test_compare_ranks_runs_of_one_target_by_its_score(direction, tiny, tmp_path):
-    other = run(tiny, "direction", {"naive": {}, "logistic": {}}, ticker="^IXIC")
+def test_compare_ranks_runs_of_one_target_by_its_score(direction, tiny_experiment, tmp_path):
+    other = run(tiny_experiment, "direction", {"naive": {}, "logistic": {}}, ticker="^IXIC")
     page = report.render_compare([direction, other], tmp_path / "c.html").read_text()
     assert "ranked by their Brier score, lower is better" in page
     assert "not comparable" not in page

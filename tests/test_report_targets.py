@@ -15,16 +15,6 @@ def run(tiny_experiment, target, h, models):
     return walkforward.run_experiment(exp, progress=False)
 
 
-@pytest.fixture(scope="module")
-def tiny():
-    return config.from_dict({
-        "name": "tiny", "seed": 1,
-        "data": {"source": "sample", "ticker": "^GSPC", "start": "2005-01-01",
-                 "end": "2007-05-31"},
-        "features": {"lookback": 10}, "split": {"initial_train": 300, "folds": 2},
-        "training": {"epochs": 1, "batch_size": 64}})
-
-
 def sections(page):
     return re.findall(r'<section id="([a-z]+)">', page)
 
@@ -34,8 +24,8 @@ def charts(page):
     return {c["id"]: c for c in json.loads(blob.group(1).replace("\\u003c", "<"))["charts"]}
 
 
-def test_a_direction_report(tiny):
-    result = run(tiny, "direction", 1, {"naive": {}, "logistic": {},
+def test_a_direction_report(tiny_experiment):
+    result = run(tiny_experiment, "direction", 1, {"naive": {}, "logistic": {},
                                          "single_lstm": {"units": 4}})
     page = report.html(result)
     assert sections(page)[:3] == ["verdict", "significance", "forecasts"]
@@ -53,8 +43,8 @@ def test_a_direction_report(tiny):
     assert 'data-key="brier_skill"' in page
 
 
-def test_a_volatility_report_names_garch(tiny):
-    result = run(tiny, "volatility", 5, {"naive": {}, "garch": {}, "har": {}})
+def test_a_volatility_report_names_garch(tiny_experiment):
+    result = run(tiny_experiment, "volatility", 5, {"naive": {}, "garch": {}, "har": {}})
     page = report.html(result)
     assert "prices" not in sections(page) and "forecasts" in sections(page)
     assert re.search(r"har (does not beat|beats) GARCH\(1,1\) on QLIKE \(", page)
@@ -69,7 +59,7 @@ def test_a_volatility_report_names_garch(tiny):
                                        abs=1e-6)
 
 
-def test_a_return_report_keeps_its_price_sections(tiny):
-    page = report.html(run(tiny, "return", 1, {"naive": {}, "drift": {}}))
+def test_a_return_report_keeps_its_price_sections(tiny_experiment):
+    page = report.html(run(tiny_experiment, "return", 1, {"naive": {}, "drift": {}}))
     assert "prices" in sections(page) and "forecasts" not in sections(page)
     assert "Theil's U" in page
