@@ -509,3 +509,10 @@ def test_mape_a_fraction_in_metrics_json_shows_in_percent(tmp_path):
     page = report.render(run).read_text(encoding="utf-8")
     row = re.search(r'<tr data-model="single_lstm".*?</tr>', page, re.S).group(0)
     assert re.search(r'data-key="mape"[^>]*>0\.660<', row), row
+
+
+def test_small_variances_show_significant_digits_with_their_spread():
+    from forecast.report.markup import cell, fmt
+    assert fmt(1.23456e-5, "sci") == "1.23e-05"
+    assert ">1.23e-05<span class=\"note\"> ± 4.57e-07</span>" in cell(
+        {"mse": 1.23456e-5, "mse_std": 4.5678e-7}, "mse", "sci")

@@ -103,6 +103,8 @@ def fmt(v, kind: str) -> str:
         return "<0.001" if x < 0.001 else f"{x:.2f}" if x < 10 else f"{x:,.1f}"
     if kind == "count":
         return f"{int(x):,}"
+    if kind == "sci":  # variances of order 1e-5: significant digits
+        return f"{x:.3g}"
     return esc(v)
 
 

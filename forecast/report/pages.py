@@ -14,12 +14,12 @@ import pandas as pd
 from forecast import runs
 from forecast.errors import ForecastError
 from forecast.files import one_at_a_time, write_atomic
-from forecast.report.markup import best, colors, esc, facts, fmt, line, num, page, plain
+from forecast.report.markup import (best, cell, colors, esc, facts, fmt, line, num, page,
+                                    plain)
 from forecast.report.sections.common import experiment_text, row
 from forecast.report.sections.details import run_name
 from forecast.report.sections.targets import COLUMNS as TARGET_COLUMNS
 from forecast.report.sections.targets import LOSS, TIME
-from forecast.report.sections.targets import _cell as target_cell
 from forecast.report.sections.verdict import COLUMNS as VERDICT_COLUMNS
 from forecast.result import Result
 from forecast.targets import TARGETS
@@ -404,7 +404,7 @@ def _compare_models(loaded: list[Result], target: str, members: list[int], chart
             rows.append(f'<tr data-run="{i + 1}"{" class=best" if i == win else ""}>'
                         f'<td>{i + 1}</td><td class="text">'
                         f'{esc(loaded[i].data.ticker or "?")}</td>'
-                        + "".join(target_cell(e, key, kind) for key, _, kind in columns)
+                        + "".join(cell(e, key, kind) for key, _, kind in columns)
                         + "</tr>")
         out.append(f'<{h}>{esc(n)}</{h}><div class="scroll"><table class="compare-model" '
                    f'data-model="{esc(n)}"><tr><th>#</th><th class=text>ticker</th>{head}</tr>'

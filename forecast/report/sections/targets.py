@@ -50,15 +50,6 @@ def by_target(price_section, target_section):
     return render
 
 
-def _cell(entry, key, kind, win=False):
-    if kind != "sci":
-        return cell(entry, key, kind, win)
-    v = num(entry.get(key))  # variances of order 1e-5: significant digits
-    text = f"{v:.3g}" if math.isfinite(v) else "–"
-    return f'<td data-key="{esc(key)}" data-value="{esc(repr(v))}"' \
-           f'{" class=win" if win else ""}>{text}</td>'
-
-
 def verdict(result, charts) -> str:
     """The verdict in the target's terms and the table of every model's scores."""
     from forecast.report.sections.verdict import _trading_headline
@@ -91,7 +82,7 @@ def verdict(result, charts) -> str:
     body = "".join(
         f'<tr data-model="{esc(n)}"{" class=best" if n == win else ""}>'
         f'<td class="text">{esc(n)}</td>'
-        + "".join(_cell(e, k, kind, winners.get(k) == n) for k, _, kind, _ in columns)
+        + "".join(cell(e, k, kind, winners.get(k) == n) for k, _, kind, _ in columns)
         + "</tr>" for n, e in models.items())
     notes = {"direction": "y_pred is the probability of a rise; accuracy calls a rise above "
                           "0.5; Brier = mean (probability - outcome)²; Brier skill = 1 - Brier "
