@@ -11,12 +11,17 @@ Sources:
   offline, the default.
 - ``yahoo``: yfinance, adjusted prices, cached on disk under ``data/cache/yahoo``.
 - ``csv``: a file with a Date column and a Close or Adj Close column, optionally
-  Open/High/Low/Volume, in any case; ``Adj Close`` is used for the close when present; other
-  columns are ignored. Columns separated by ``,``, ``;`` or tabs (detected from the header);
-  with ``;`` or tabs, decimal commas (``1.234,56``) are read as such. Dates are YYYY-MM-DD
-  unless ``date_format`` (strftime codes, e.g. ``%d/%m/%Y``) names the format of the whole
-  file: dates are never guessed row by row.
-- a pandas DataFrame of the user's (:func:`from_frame`): the same validation as a CSV.
+  Open/High/Low/Volume, in any case; ``Adj Close`` is used for the close when present (and
+  open, high, low scaled by Adj Close / Close); other columns are ignored. Columns separated
+  by ``,``, ``;`` or tabs (detected from the header); with ``;`` or tabs, decimal commas
+  (``1.234,56``) are read as such; with ``,``, quoted thousands commas (``"1,234.56"``).
+  Dates are YYYY-MM-DD unless ``date_format`` (strftime codes, e.g. ``%d/%m/%Y``) names the
+  format of the whole file: dates are never guessed row by row (formats that name the month,
+  ``Nov 22, 2024``, are tried for the whole file: they leave no order to guess). The exports
+  of Investing.com (``Price``, ``Vol.`` with ``1.2M``), yfinance (two or three header rows)
+  and MetaTrader (``<CLOSE>``) are read as saved.
+- a pandas DataFrame of the user's (:func:`from_frame`): the same validation as a CSV;
+  ``yf.download``'s two levels of columns are read when they hold one ticker.
 
 Bad input is refused with a :class:`ForecastError` naming the problem and the fix; the few
 harmless defects are repaired and listed (README, "Bad input"). :func:`load_prices` records
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import csv as _csv
 import hashlib
+import itertools
 import logging
 import os
 import random
@@ -197,6 +203,7 @@ def from_frame(frame: pd.DataFrame, what="prices", *, date_format=None) -> pd.Da
     if not isinstance(frame, pd.DataFrame):
         raise ForecastError(f"{what} must be a pandas DataFrame with a date index and a close "
                             f"column, got {type(frame).__name__}")
+    frame = one_ticker(frame, what)
     date_col = _date_column(frame.columns)
     if date_col is not None and not isinstance(frame.index, pd.DatetimeIndex):
         frame = frame.set_index(date_col)
@@ -205,6 +212,29 @@ def from_frame(frame: pd.DataFrame, what="prices", *, date_format=None) -> pd.Da
         dates = _parse_dates(index.where(index.notna(), ""), what, date_format, first_line=0)
         frame = frame.set_axis(dates, axis=0)
     return normalise(frame, what)
+
+
+def one_ticker(frame: pd.DataFrame, what="prices", *, fix="pass one") -> pd.DataFrame:
+    """A frame with yfinance's two levels of columns (``Price`` x ``Ticker``, in either order,
+    as ``yf.download`` returns them) -> one level of price names, when it holds one ticker;
+    a frame of several tickers is refused, naming them. Other frames are returned as given."""
+    if not isinstance(frame.columns, pd.MultiIndex):
+        return frame
+    names = [*COLUMNS, "adj close"]
+    levels = [[str(v).strip().lower() for v in frame.columns.get_level_values(i)]
+              for i in range(frame.columns.nlevels)]
+    price = next((i for i, values in enumerate(levels) if set(values) & set(names)), None)
+    if price is None:
+        raise ForecastError(f"{what} has columns on {frame.columns.nlevels} levels and none "
+                            "names a close: give one level of columns, e.g. Close, Volume")
+    for i in range(frame.columns.nlevels):
+        tickers = list(dict.fromkeys(frame.columns.get_level_values(i)))
+        if i != price and len(tickers) > 1:
+            level = frame.columns.names[i] or i
+            shown = ", ".join(map(str, tickers[:5])) + (", ..." if len(tickers) > 5 else "")
+            raise ForecastError(f"{what} holds {len(tickers)} tickers ({shown}): {fix}, "
+                                f"e.g. df.xs({str(tickers[0])!r}, axis=1, level={level!r})")
+    return frame.set_axis(frame.columns.get_level_values(price), axis=1)
 
 
 def normalise(frame: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -216,23 +246,68 @@ def standard(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     """The standard columns and a naive date index, as found: nothing checked or repaired."""
     cols = {}
     for c in frame.columns:
-        key = str(c).strip().lower().replace("_", " ")
+        key = _key(c)
         base = re.sub(r"\.\d+$", "", key)  # pandas renames a repeated header "Close.1"
         if base in (*COLUMNS, "adj close") and (base in cols or base != key):
             raise ForecastError(f"{what} has more than one {base} column: keep one")
         cols[key] = c
+    raw_close = cols.get("close") if "adj close" in cols else None
     if "adj close" in cols:
         cols["close"] = cols["adj close"]
     if "close" not in cols:
         raise ForecastError(f"{what} has no close column: name one Close or Adj Close (any "
                             "case); Open, High, Low, Volume are optional")
-    out = pd.DataFrame({c: pd.to_numeric(frame[cols[c]], errors="coerce").astype("float64")
-                        for c in COLUMNS if c in cols})
     index = pd.DatetimeIndex(frame.index)
     if index.tz is not None:  # yahoo: exchange time zone; we want the trading date
         index = index.tz_localize(None)
+    out = pd.DataFrame({c: pd.to_numeric(frame[cols[c]], errors="coerce").astype("float64")
+                        for c in COLUMNS if c in cols})
+    if "volume" in cols and not pd.api.types.is_numeric_dtype(frame[cols["volume"]]):
+        out["volume"] = _volume(frame[cols["volume"]], index, what)
+    if raw_close is not None:  # open, high, low are on the unadjusted close's scale
+        with np.errstate(all="ignore"):
+            ratio = out["close"] / pd.to_numeric(frame[raw_close], errors="coerce").to_numpy()
+        ratio = ratio.where(np.isfinite(ratio) & (ratio > 0), 1.0)
+        for c in ("open", "high", "low"):
+            if c in out:
+                out[c] = out[c] * ratio
     out.index = index.normalize().astype("datetime64[ns]").rename("date")
     return out
+
+
+# other names the price sources use: MetaTrader's <VOL>, Investing.com's "Vol."
+_ALIASES = {"vol": "volume", "vol.": "volume"}
+
+
+def _key(column) -> str:
+    """The standard name a column stands for (``Vol.`` -> volume), else its :func:`_name`."""
+    return _ALIASES.get(_name(column), _name(column))
+
+
+_SUFFIX = {"K": 1e3, "M": 1e6, "B": 1e9}
+
+
+def _volume(values: pd.Series, index, what) -> np.ndarray:
+    """Volumes written as text: numbers, Investing.com's ``1.2M``, ``850K``, ``2.35B``, or
+    blank or ``-`` for none (missing); anything else is refused, not read as missing."""
+    text = values.astype("object").where(values.notna(), "").map(lambda v: str(v).strip())
+    number = pd.to_numeric(text, errors="coerce")
+    parts = text.str.extract(r"^([-+]?\d+(?:\.\d*)?)\s*([KMBkmb])$")
+    scaled = pd.to_numeric(parts[0], errors="coerce") * parts[1].str.upper().map(_SUFFIX)
+    number = number.fillna(scaled)
+    bad = number.isna() & ~text.isin(["", "-", "nan", "NaN"])
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        raise ForecastError(f"{what} has a volume that is not a number, {text.iloc[i]!r} on "
+                            f"{pd.Timestamp(index[i]).date()}: write volumes as numbers "
+                            "(1200000 or 1.2M), or leave the cell empty")
+    return number.to_numpy("float64")
+
+
+def _name(column) -> str:
+    """A column's name as the sources' names are compared: lower case, ``_`` as a space,
+    without MetaTrader's angle brackets (``<CLOSE>``)."""
+    return re.sub(r"^<(.*)>$", r"\1", str(column).strip()).strip().lower().replace("_", " ")
 
 
 def check_prices(prices: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -264,6 +339,10 @@ def check_prices(prices: pd.DataFrame, what: str) -> pd.DataFrame:
         raise ForecastError(f"{what} has {len(dup)} duplicate date(s), first "
                             f"{dup[0].date()}: keep one row per day (intraday data must be "
                             "daily)")
+    if len(prices) > 1 and prices.index.is_monotonic_decreasing:  # Investing.com's order
+        repairs.append(f"sorted the rows by date: they were newest first ({len(prices)} "
+                       "rows)")
+        prices = prices.iloc[::-1]
     if not prices.index.is_monotonic_increasing:
         ordered = prices.sort_index()
         moved = int((ordered.index != prices.index).sum())
@@ -293,8 +372,28 @@ def check_prices(prices: pd.DataFrame, what: str) -> pd.DataFrame:
             repairs.append(f"set {int(gone.sum())} missing volume(s) to 0, first "
                            f"{prices.index[gone.argmax()].date()}")
             prices["volume"] = prices["volume"].fillna(0.0)
+    repairs += _jumps(prices["close"])
     prices.attrs = {"repairs": repairs}
     return prices
+
+
+JUMP = 0.45  # a close that falls by this share in a day, or rises by 1 / (1 - JUMP) - 1
+
+
+def _jumps(close: pd.Series) -> list:
+    """A note on the days the close halves or doubles, as an unadjusted stock split does:
+    such a day can be real (a crash), so it is said, not refused."""
+    with np.errstate(all="ignore"):
+        change = (close / close.shift(1)).to_numpy()[1:]
+    big = np.flatnonzero((change <= 1 - JUMP) | (change >= 1 / (1 - JUMP)))
+    if not len(big):
+        return []
+    i = big[0]
+    more = f" and {len(big) - 1} other day(s)" if len(big) > 1 else ""
+    return [f"the close {'falls' if change[i] < 1 else 'rises'} "
+            f"{abs(change[i] - 1):.0%} from {close.index[i].date()} to "
+            f"{close.index[i + 1].date()}{more}: if that is a stock split, use split-adjusted "
+            "prices (Adj Close); the backtest takes it as a real move"]
 
 
 def check_gaps(prices: pd.DataFrame, what: str, max_days: int = MAX_GAP_DAYS) -> None:
@@ -322,16 +421,31 @@ def read_csv(path, *, date_format=None) -> pd.DataFrame:
         raise ForecastError(f"CSV file {path} does not exist")
     check_date_format(date_format, "the date format")
     sep = _separator(path)
+    levels = _yfinance_header(path, sep)  # None, or its header rows as a list of lists
+    skip = len(levels or []) + (levels is not None and _has_date_row(path, sep, levels))
     try:
         with warnings.catch_warnings():
             # a row longer than the header would be cut silently: refuse it instead
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(path, sep=sep, dtype=str, index_col=False,
-                                skipinitialspace=True, encoding_errors="replace")
+                                skipinitialspace=True, encoding_errors="replace",
+                                header=None if levels else "infer", skiprows=skip,
+                                names=levels and range(len(levels[0])))
     except (ValueError, TypeError, OverflowError, UnicodeError, OSError, _csv.Error,
             pd.errors.ParserWarning) as e:  # ParserError and EmptyDataError are ValueErrors
         raise ForecastError(f"{path} is not a readable CSV file ({_first_line(e)}): "
                             f"{_LAYOUT}") from None
+    first_line = max(skip, 1) + 1  # the file's line of the first row of data
+    if levels:  # Date, then one column per (price, ticker)
+        columns = pd.MultiIndex.from_arrays([row[1:] for row in levels],
+                                            names=[row[0] for row in levels])
+        frame = pd.concat([frame.iloc[:, :1].set_axis(["Date"], axis=1),
+                           one_ticker(frame.iloc[:, 1:].set_axis(columns, axis=1), str(path),
+                                      fix="save one ticker per file")],
+                          axis=1)
+    names = [_key(c) for c in frame.columns]
+    if "price" in names and not {"close", "adj close"} & set(names):
+        frame = frame.rename(columns={frame.columns[names.index("price")]: "Close"})
     date_col = _date_column(frame.columns)
     if date_col is None:
         raise ForecastError(f"{path} has no Date column: the first row must name the columns, "
@@ -341,17 +455,45 @@ def read_csv(path, *, date_format=None) -> pd.DataFrame:
     repairs = []
     if empty.any():  # what spreadsheets write below the data: ",,,,,"
         repairs.append(f"dropped {int(empty.sum())} row(s) with every cell empty, first on "
-                       f"line {int(empty.to_numpy().argmax()) + 2}")
+                       f"line {int(empty.to_numpy().argmax()) + first_line}")
         frame = frame[~empty]
-    values = _decimal_commas(frame.drop(columns=[date_col]), path, sep)
-    values.index = _parse_dates(frame[date_col], path, date_format)
+    values = _decimal_commas(frame.drop(columns=[date_col]), path, sep, first_line)
+    values.index = _parse_dates(frame[date_col], path, date_format, first_line=first_line)
     prices = normalise(values, str(path))
     prices.attrs["repairs"] = repairs + prices.attrs["repairs"]
     return prices
 
 
 def _date_column(columns):
-    return next((c for c in columns if str(c).strip().lower() in ("date", "datetime")), None)
+    return next((c for c in columns if _name(c) in ("date", "datetime")), None)
+
+
+def _head(path, sep, lines):
+    """The first ``lines`` rows of the file, split into cells."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+            rows = list(itertools.islice(_csv.reader(f, delimiter=sep), lines))
+    except (OSError, _csv.Error):
+        return []
+    return [[cell.strip() for cell in row] for row in rows]
+
+
+def _yfinance_header(path, sep):
+    """The two header rows of a file yfinance >= 0.2.51 wrote (``Price,Close,High,...`` and
+    ``Ticker,AAPL,AAPL,...``, in either order), or None for a file with one header row."""
+    rows = _head(path, sep, 2)
+    if len(rows) < 2 or len(rows[0]) != len(rows[1]) or len(rows[0]) < 2:
+        return None
+    if {rows[0][0].lower(), rows[1][0].lower()} != {"price", "ticker"}:
+        return None
+    return rows
+
+
+def _has_date_row(path, sep, levels):
+    """Whether yfinance's third header row, ``Date,,,,`` (the index's name), follows."""
+    rows = _head(path, sep, len(levels) + 1)
+    row = rows[-1] if len(rows) > len(levels) else []
+    return bool(row) and _name(row[0]) in ("date", "datetime") and not any(row[1:])
 
 
 def _separator(path) -> str:
@@ -367,35 +509,57 @@ def _separator(path) -> str:
 
 
 _COMMA_NUMBER = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+_GROUPED = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?[KMBkmb]?$")  # 1,234.56; 1,234,567
 
 
-def _decimal_commas(values: pd.DataFrame, path, sep) -> pd.DataFrame:
+def _cells(text: pd.DataFrame, test) -> pd.DataFrame:
+    """``test`` on every column of text, False where a cell is empty."""
+    return text.apply(test).fillna(False).astype(bool)
+
+
+def _decimal_commas(values: pd.DataFrame, path, sep, first_line=2) -> pd.DataFrame:
     """The price columns' text with decimal points: a ``;``- or tab-separated file has
-    decimal commas (``1.234,56``) when any of its numbers has one."""
-    numeric = [c for c in values.columns if str(c).strip().lower().replace("_", " ")
-               in (*COLUMNS, "adj close")]
+    decimal commas (``1.234,56``) when any of its numbers has one; a ``,``-separated file
+    may group thousands with commas (``"1,234.56"``) when it also has decimal points."""
+    numeric = [c for c in values.columns if _key(c) in (*COLUMNS, "adj close")]
     text = values[numeric].apply(lambda c: c.str.strip())
-    comma = text.apply(lambda c: c.str.contains(",", regex=False)).fillna(False).astype(bool)
+    comma = _cells(text, lambda c: c.str.contains(",", regex=False))
     if not comma.any().any():
         return values  # decimal points (or whole numbers): read as they are
     if sep == ",":  # a quoted "1229,23" or "1,234.5"
-        row, col = np.argwhere(comma.to_numpy())[0]
-        raise ForecastError(f"{path}: the number {text.iat[row, col]!r} on line {row + 2} "
-                            f"has a comma: {_LAYOUT}")
+        grouped = _cells(text, lambda c: c.str.match(_GROUPED))
+        # "1,234" alone could be 1.234 written with a decimal comma; a point elsewhere, or a
+        # second group ("1,234,567"), says the commas group thousands
+        sure = _cells(text, lambda c: c.str.contains(".", regex=False)).any().any() or \
+            _cells(text, lambda c: c.str.count(",") > 1)[grouped].any().any()
+        if sure and not (comma & ~grouped).any().any():
+            out = values.copy()
+            out[numeric] = text.apply(lambda c: c.str.replace(",", "", regex=False))
+            return out
+        row, col = np.argwhere((comma & ~grouped if sure else comma).to_numpy())[0]
+        raise ForecastError(f"{path}: the number {text.iat[row, col]!r} on line "
+                            f"{row + first_line} has a comma: {_LAYOUT}")
     ok = text.isna() | text.eq("") | text.apply(lambda c: c.str.match(_COMMA_NUMBER))
     bad = ~ok.fillna(False).astype(bool)
     if bad.any().any():
         row, col = np.argwhere(bad.to_numpy())[0]
-        raise ForecastError(f"{path}: the number {text.iat[row, col]!r} on line {row + 2} "
+        raise ForecastError(f"{path}: the number {text.iat[row, col]!r} on line "
+                            f"{row + first_line} "
                             "is not written like the others, which have decimal commas "
                             "(1234,56 or 1.234,56): use one way for the whole file")
     return text.apply(lambda c: c.str.replace(".", "", regex=False)
                       .str.replace(",", ".", regex=False))
 
 
+# dates with the month's English name: no day/month order to guess (Nov 22, 2024)
+_MONTH_NAMES = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y")
+
+
 def _parse_dates(values: pd.Series, where, date_format=None, *, first_line=2):
-    """Dates of a column, all in ``date_format`` or all YYYY-MM-DD (times and UTC offsets
-    dropped); the first that is not is refused, naming its line (row + ``first_line``)."""
+    """Dates of a column, all in ``date_format``, or without one all YYYY-MM-DD (times and
+    UTC offsets dropped; also 2024.11.22 and 2024/11/22) or all in one of
+    :data:`_MONTH_NAMES`; the first that is not is refused, naming its line (row +
+    ``first_line``)."""
     text = values.astype("object").where(values.notna(), "")
     text = text.map(lambda s: str(s).strip())
     if not date_format:
@@ -406,6 +570,12 @@ def _parse_dates(values: pd.Series, where, date_format=None, *, first_line=2):
             dates = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce")
         except ValueError:  # a format with %z and offsets that differ: each day as written
             dates = pd.to_datetime(text.map(lambda s: _wall_time(s, date_format)))
+        if not date_format and dates.isna().any():
+            for fmt in _MONTH_NAMES:  # one of them for every date, or none
+                named = pd.to_datetime(text, format=fmt, errors="coerce")
+                if named.notna().all():
+                    dates = named
+                    break
     if getattr(dates.dt, "tz", None) is not None:
         dates = dates.dt.tz_localize(None)
     bad = dates.isna() | (dates < _FIRST_DAY) | (dates >= _LAST_DAY)
@@ -416,7 +586,8 @@ def _parse_dates(values: pd.Series, where, date_format=None, *, first_line=2):
             fix = f"the date format is {date_format}: fix the date or the format"
         else:
             fix = ("use YYYY-MM-DD, or name the file's date format with --date-format or "
-                   "data.date_format (e.g. %d/%m/%Y); one format for the whole file")
+                   "data.date_format (e.g. %d/%m/%Y or %m/%d/%Y); one format for the whole "
+                   "file")
         raise ForecastError(f"{where}: cannot read the date {values.iloc[row]!r}{where_row}: "
                             f"{fix}")
     return pd.DatetimeIndex(dates)

@@ -1,5 +1,6 @@
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -325,8 +326,8 @@ def test_a_users_dataframe_is_validated_like_a_csv(sp500):
     frame.index = frame.index.strftime("%Y-%m-%d")  # dates as text
     prices = data.from_frame(frame)
     same_prices(prices, sp500)
-    assert prices.attrs["repairs"] == [f"sorted the rows by date ({len(sp500) - 1} of "
-                                       f"{len(sp500)} were out of order)"]
+    assert prices.attrs["repairs"] == [f"sorted the rows by date: they were newest "
+                                       f"first ({len(sp500)} rows)"]
     with_column = sp500[["close"]].reset_index().rename(columns={"date": "Date"})
     same_prices(data.from_frame(with_column), sp500, ["close"])
     loaded = data.load_prices("MINE", prices=sp500[["close"]], start="2010", end="2010",
@@ -387,7 +388,7 @@ def test_a_name_that_does_not_resolve_is_not_retried(monkeypatch):
 def _set(changes):
     """Four clean days of prices, then ``changes``: {(row, column): value}."""
     days = pd.bdate_range("2020-01-06", periods=4, name="date")
-    frame = pd.DataFrame({c: [1.0, 2.0, 3.0, 4.0] for c in data.COLUMNS}, index=days)
+    frame = pd.DataFrame({c: [1.0, 1.1, 1.2, 1.3] for c in data.COLUMNS}, index=days)
     frame["volume"] = [0.0, 5.0, 5.0, 5.0]  # a day without volume is fine
     for (row, column), value in changes.items():
         frame.iloc[row, frame.columns.get_loc(column)] = value
@@ -410,8 +411,8 @@ def test_bad_prices_are_refused_naming_the_first_bad_day(changes, message):
 
 
 def test_prices_between_0_and_1_and_a_day_without_volume_are_fine():
-    prices = data.check_prices(_set({(0, "close"): 0.5}), "MINE")
-    assert prices["close"].iloc[0] == 0.5 and prices["volume"].iloc[0] == 0.0
+    prices = data.check_prices(_set({(0, "close"): 0.9}), "MINE")
+    assert prices["close"].iloc[0] == 0.9 and prices["volume"].iloc[0] == 0.0
     assert prices.attrs["repairs"] == []
     dup = _set({})
     dup.index = dup.index[[0, 1, 1, 3]]
@@ -499,8 +500,8 @@ def test_csv_errors_name_the_file(tmp_path):
     p = _write(tmp_path, "Date,Close\n2020-01-02,10\nnope,11\n", name="q.csv")
     assert _error(data.read_csv, p) == (
         f"{p}: cannot read the date 'nope' on line 3: use YYYY-MM-DD, or name the file's "
-        "date format with --date-format or data.date_format (e.g. %d/%m/%Y); one format for "
-        "the whole file")
+        "date format with --date-format or data.date_format (e.g. %d/%m/%Y or %m/%d/%Y); one "
+        "format for the whole file")
 
 
 def test_read_csv_without_a_file_and_with_a_bad_format():
@@ -546,8 +547,8 @@ def test_from_frame_errors_name_the_frame_and_no_line():
     frame = pd.DataFrame({"Close": [1.0, 2.0]}, index=["2005-02-03", "nope"])
     assert _error(data.from_frame, frame) == (
         "prices: cannot read the date 'nope': use YYYY-MM-DD, or name the file's date format "
-        "with --date-format or data.date_format (e.g. %d/%m/%Y); one format for the whole "
-        "file")
+        "with --date-format or data.date_format (e.g. %d/%m/%Y or %m/%d/%Y); one format for "
+        "the whole file")
     dated = pd.DatetimeIndex(["2005-02-03", "2005-02-04"])
     assert _error(data.from_frame, pd.DataFrame({"Open": [1.0, 2.0]}, index=dated)) == (
         "prices has no close column: name one Close or Adj Close (any case); Open, High, Low, "
@@ -628,3 +629,167 @@ def test_a_blank_quoted_cell_among_decimal_commas_is_an_empty_volume(tmp_path):
 def test_an_unreadable_csv_says_why(tmp_path):
     p = _write(tmp_path, "Date,Close\n2020-01-02,10,5\n2020-01-03,11,6\n")
     assert "(Length of header or names does not match length of data" in _error(data.read_csv, p)
+
+
+# --- files and frames as other sources export them (issue: a new user's own prices) -------
+
+def _yf_frame(prices, tickers=("AAPL",), order=("Price", "Ticker")):
+    """``prices`` as ``yf.download`` (yfinance >= 0.2.51) returns them: two column levels."""
+    names = ["Close", "High", "Low", "Open", "Volume"]
+    columns = pd.MultiIndex.from_product([names, list(tickers)], names=["Price", "Ticker"])
+    values = np.repeat(prices[[n.lower() for n in names]].to_numpy(), len(tickers), axis=1)
+    frame = pd.DataFrame(values, index=prices.index.rename("Date"), columns=columns)
+    return frame if order[0] == "Price" else frame.swaplevel(axis=1)
+
+
+@pytest.mark.parametrize("order", [("Price", "Ticker"), ("Ticker", "Price")])
+@pytest.mark.parametrize("date_row", [True, False])
+def test_a_yfinance_csv_with_its_two_or_three_header_rows_is_read(tmp_path, sp500, order,
+                                                                  date_row):
+    prices = sp500.iloc[:300]
+    frame = _yf_frame(prices, order=order)
+    p = tmp_path / "aapl.csv"
+    (frame if date_row else frame.rename_axis(None)).to_csv(p)
+    assert p.read_text().splitlines()[0].startswith(f"{order[0]},")
+    same_prices(data.read_csv(p), prices)
+    # lines are still counted as in the file: 2 or 3 header rows
+    lines = p.read_text().splitlines()
+    lines[5] = "nope" + lines[5][10:]
+    p.write_text("\n".join(lines) + "\n")
+    assert "cannot read the date 'nope' on line 6:" in _error(data.read_csv, p)
+
+
+def test_a_yfinance_csv_of_two_tickers_is_refused_naming_them(tmp_path, sp500):
+    p = tmp_path / "two.csv"
+    _yf_frame(sp500.iloc[:5], tickers=("AAPL", "MSFT")).to_csv(p)
+    assert _error(data.read_csv, p) == (
+        f"{p} holds 2 tickers (AAPL, MSFT): save one ticker per file, e.g. "
+        "df.xs('AAPL', axis=1, level='Ticker')")
+
+
+@pytest.mark.parametrize("order", [("Price", "Ticker"), ("Ticker", "Price")])
+def test_a_yf_download_frame_with_two_column_levels_is_read(sp500, order):
+    prices = sp500.iloc[:300]
+    same_prices(data.from_frame(_yf_frame(prices, order=order)), prices)
+    two = _yf_frame(prices, tickers=("AAPL", "MSFT"), order=order)
+    assert _error(data.from_frame, two) == (
+        "prices holds 2 tickers (AAPL, MSFT): pass one, e.g. df.xs('AAPL', axis=1, "
+        "level='Ticker')")
+    nothing = pd.DataFrame([[1.0]], columns=pd.MultiIndex.from_tuples([("a", "b")]),
+                           index=pd.DatetimeIndex(["2020-01-02"]))
+    assert "columns on 2 levels and none names a close" in _error(data.from_frame, nothing)
+
+
+INVESTING = '''"Date","Price","Open","High","Low","Vol.","Change %"
+"Nov 22, 2024","5,969.34","5,944.36","5,972.90","5,944.36","2.35B","0.35%"
+"Nov 21, 2024","5,948.71","5,932.14","5,965.28","5,895.76","1.2M","0.53%"
+"Nov 20, 2024","5,917.11","5,914.20","5,920.67","5,860.58","850.5K","0.00%"
+"Nov 19, 2024","5,916.98","5,869.22","5,922.37","5,864.05","-","0.40%"
+'''
+
+
+def test_an_investing_com_file_is_read_with_its_numbers(tmp_path):
+    # newest first, "Price" for the close, thousands commas, volumes with K/M/B or "-"
+    prices = data.read_csv(_write(tmp_path, INVESTING))
+    assert list(prices.index.strftime("%Y-%m-%d")) == [
+        "2024-11-19", "2024-11-20", "2024-11-21", "2024-11-22"]
+    assert list(prices["close"]) == [5916.98, 5917.11, 5948.71, 5969.34]
+    assert list(prices["high"]) == [5922.37, 5920.67, 5965.28, 5972.90]
+    assert list(prices["volume"]) == [0.0, 850_500.0, 1_200_000.0, 2_350_000_000.0]
+    assert prices.attrs["repairs"] == [
+        "sorted the rows by date: they were newest first (4 rows)",
+        "set 1 missing volume(s) to 0, first 2024-11-19"]
+
+
+def test_investing_com_dates_with_slashes_need_the_date_format(tmp_path):
+    text = INVESTING.replace("Nov 22, 2024", "11/22/2024").replace("Nov 21, 2024", "11/21/2024")
+    p = _write(tmp_path, text.replace("Nov 20, 2024", "11/20/2024").replace("Nov 19, 2024",
+                                                                            "11/19/2024"))
+    assert "cannot read the date '11/22/2024' on line 2: use YYYY-MM-DD, or name the " \
+        "file's date format with --date-format or data.date_format (e.g. %d/%m/%Y or " \
+        "%m/%d/%Y)" in _error(data.read_csv, p)
+    assert data.read_csv(p, date_format="%m/%d/%Y")["close"].iloc[-1] == 5969.34
+    assert "'11/22/2024' on line 2: the date format is %d/%m/%Y" in _error(
+        data.read_csv, p, date_format="%d/%m/%Y")
+
+
+@pytest.mark.parametrize("volume", ["1.2X", "12 000", "about 5"])
+def test_a_volume_that_is_not_a_number_is_refused_not_read_as_missing(tmp_path, volume):
+    p = _write(tmp_path, f"Date,Close,Volume\n2020-01-02,10,5\n2020-01-03,11,{volume}\n")
+    assert _error(data.read_csv, p) == (
+        f"{p} has a volume that is not a number, {volume!r} on 2020-01-03: write volumes "
+        "as numbers (1200000 or 1.2M), or leave the cell empty")
+
+
+def test_thousands_commas_in_a_comma_file_are_read(tmp_path):
+    p = _write(tmp_path, 'Date,Open,Close,Volume\n2020-01-02,"1,229.5","1,234.56","1,510,800"\n'
+                         '2020-01-03,999.5,"1,001.25",700\n')
+    prices = data.read_csv(p)
+    assert list(prices["close"]) == [1234.56, 1001.25] and list(prices["open"]) == [1229.5, 999.5]
+    assert list(prices["volume"]) == [1_510_800.0, 700.0]
+
+
+@pytest.mark.parametrize("text, number, line", [
+    # "1,234" alone could be 1.234 with a decimal comma: nothing in the file says which
+    ('Date,Close\n2020-01-02,"1,234"\n2020-01-03,"1,240"\n', "1,234", 2),
+    # a point elsewhere says commas group thousands; then "12,5" is not written like that
+    ('Date,Close\n2020-01-02,"1,234.5"\n2020-01-03,"12,5"\n', "12,5", 3),
+])
+def test_commas_that_may_not_be_thousands_are_refused(tmp_path, text, number, line):
+    p = _write(tmp_path, text)
+    assert _error(data.read_csv, p).startswith(
+        f"{p}: the number {number!r} on line {line} has a comma: save it with")
+
+
+@pytest.mark.parametrize("written", ["%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d-%b-%Y"])
+def test_dates_with_the_month_named_are_read_without_a_format(write_csv, sp500, written):
+    prices = sp500.iloc[:300]
+    path = write_csv(clean_frame(prices).to_csv(date_format=written))
+    same_prices(data.read_csv(path), prices)
+
+
+def test_month_names_and_iso_dates_mixed_are_refused(tmp_path):
+    p = _write(tmp_path, "Date,Close\n2020-01-02,10\n\"Jan 03, 2020\",11\n")
+    assert "cannot read the date 'Jan 03, 2020' on line 3" in _error(data.read_csv, p)
+
+
+def test_a_metatrader_export_is_read(tmp_path, sp500):
+    prices = sp500.iloc[:300].round(2)
+    rows = ["<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>"]
+    rows += [f"{day:%Y.%m.%d}\t00:00:00\t{r.open}\t{r.high}\t{r.low}\t{r.close}\t12\t"
+             f"{int(r.volume)}\t0" for day, r in prices.iterrows()]
+    same_prices(data.read_csv(_write(tmp_path, "\n".join(rows) + "\n")), prices)
+
+
+def test_an_excel_csv_with_a_bom_crlf_and_blank_lines_at_the_end(tmp_path, sp500):
+    prices = sp500.iloc[:300]
+    text = clean_frame(prices).to_csv(lineterminator="\r\n") + "\r\n\r\n"
+    p = _write(tmp_path, text, encoding="utf-8-sig")
+    assert p.read_bytes().startswith(b"\xef\xbb\xbfDate,")
+    same_prices(data.read_csv(p), prices)
+
+
+def test_a_day_the_close_halves_is_noted_as_a_possible_split(write_csv, sp500):
+    prices = sp500.loc["2010-01-01":"2010-12-31"].copy()
+    prices.loc[:"2010-06-01", data.PRICES] *= 2  # a 2-for-1 split on 2010-06-02, unadjusted
+    read = data.read_csv(write_csv(clean_frame(prices)))
+    assert read.attrs["repairs"] == [
+        "the close falls 49% from 2010-06-01 to 2010-06-02: if that is a stock split, use "
+        "split-adjusted prices (Adj Close); the backtest takes it as a real move"]
+    same_prices(read, prices)  # said, not changed
+    prices.loc["2010-09-01":, data.PRICES] *= 3  # and a 1-for-3 reverse split
+    notes = data.check_prices(prices, "MINE").attrs["repairs"]
+    assert notes[0].endswith("2010-06-02 and 1 other day(s): if that is a stock split, use "
+                             "split-adjusted prices (Adj Close); the backtest takes it as a "
+                             "real move")
+    assert data.check_prices(sp500, "MINE").attrs["repairs"] == []  # 1987 is not in it
+
+
+def test_adj_close_scales_open_high_and_low_to_it(write_csv):
+    # Yahoo's files: Open, High, Low on the scale of Close; Adj Close also takes out dividends
+    path = write_csv("Date,Open,High,Low,Close,Adj Close\n2020-01-02,100,110,90,105,52.5\n"
+                     "2020-01-03,104,112,100,110,55\n")
+    prices = data.read_csv(path)
+    assert list(prices["close"]) == [52.5, 55.0]
+    assert list(prices["open"]) == [50.0, 52.0] and list(prices["high"]) == [55.0, 56.0]
+    assert list(prices["low"]) == [45.0, 50.0]
