@@ -10,8 +10,10 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast import config, data, report, result, runs, walkforward
@@ -42,37 +44,58 @@ class Result(result.Result):
 
     @classmethod
     def of(cls, core: result.Result) -> Result:
+        """The same backtest with the notebook methods (``core``: what the core returns)."""
         return cls(**{f.name: getattr(core, f.name) for f in dataclasses.fields(core)})
 
 
 def load_experiment(path, overrides: dict | None = None) -> Experiment:
     """Read an experiment file, then apply ``overrides``: dotted keys as in ``--grid``
-    (``{"training.epochs": 5, "split.folds": 3, "models.single_lstm.units": 16}``)."""
-    return config.override(config.load_experiment(path), overrides)
+    (``{"training.epochs": 5, "split.folds": 3, "models.single_lstm.units": 16}``).
+
+    ``path`` may also be a dict shaped like the file (``{"name": "x", "training":
+    {"epochs": 1}, "models": ["naive", "ridge"]}``) or an :class:`Experiment`; either is
+    checked as a file is.
+    """
+    return config.override(_experiment(path, "load_experiment"), overrides)
+
+
+def _experiment(given, who: str) -> Experiment:
+    """An Experiment from a file, a dict of settings or an Experiment, validated."""
+    if isinstance(given, (str, Path)):
+        return config.load_experiment(given)
+    if isinstance(given, Experiment):
+        # built in code, its settings were never checked: Experiment(training={...}) or a
+        # seed of the wrong type would otherwise fail deep inside as a raw TypeError
+        given = {f.name: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
+                 for f in dataclasses.fields(given)
+                 if (v := getattr(given, f.name)) is not None
+                 and not (f.name == "seed" and given.seeds)}
+    if isinstance(given, dict):
+        return config.from_dict(given, where="settings")
+    raise ForecastError(f"{who} needs an Experiment, a dict of settings or the path of an "
+                        f"experiment file, got {type(given).__name__}: e.g. "
+                        f'{who}("backtests/sp500_single_vs_stacked.toml")')
 
 
 def backtest(experiment_or_path, *, prices: pd.DataFrame | None = None,
              overrides: dict | None = None, plugins=(), progress: bool = True) -> Result:
     """Run a walk-forward backtest and return its :class:`Result` (nothing is written).
 
-    ``experiment_or_path``: an :class:`Experiment` or an experiment file. ``prices``: your
-    own DataFrame indexed by date with a ``close`` column (any case; optionally open, high,
-    low, volume, adj close), validated and repaired as a CSV is; when given, the
-    experiment's data source is not used. ``overrides``: dotted keys, as
-    :func:`load_experiment`. ``plugins``: files or modules that register indicators or
-    models, imported first.
+    ``experiment_or_path``: an :class:`Experiment`, an experiment file or a dict shaped like
+    one. ``prices``: your own DataFrame indexed by date with a ``close`` column (any case;
+    optionally open, high, low, volume, adj close), validated and repaired as a CSV is;
+    when given, the experiment's data source is not used, but ``data.start`` and
+    ``data.end`` still cut it. ``overrides``: dotted keys, as :func:`load_experiment`.
+    ``plugins``: files or modules that register indicators or models, imported first.
+
+    The same settings and seed give the same predictions, whatever ran before in the
+    process; Python's and NumPy's global random states are left as they were.
     """
     quiet_tensorflow()  # its start-up lines are no news to a notebook either
     specs = [_plugins.resolve(p) for p in ([plugins] if isinstance(plugins, str)
                                             else plugins)]
     _plugins.load(specs)
-    if isinstance(experiment_or_path, Experiment):
-        exp = experiment_or_path
-    elif isinstance(experiment_or_path, (str, Path)):
-        exp = config.load_experiment(experiment_or_path)
-    else:
-        raise ForecastError("backtest needs an Experiment or the path of an experiment "
-                            f"file, got {type(experiment_or_path).__name__}")
+    exp = _experiment(experiment_or_path, "backtest")
     overrides = dict(overrides or {})
     if specs:
         overrides["plugins"] = list(dict.fromkeys([*exp.plugins, *specs]))
@@ -83,7 +106,14 @@ def backtest(experiment_or_path, *, prices: pd.DataFrame | None = None,
         frame = data.load_prices(d.ticker, d.source, prices=prices, start=d.start, end=d.end,
                                  date_format=d.date_format)
         frame.attrs["source"] = "dataframe"
-    return Result.of(walkforward.run_experiment(exp, prices=frame, progress=progress))
+    # the run seeds the global generators fold by fold; a notebook's own draws after it
+    # must not depend on whether a backtest ran in between
+    saved = random.getstate(), np.random.get_state()
+    try:
+        return Result.of(walkforward.run_experiment(exp, prices=frame, progress=progress))
+    finally:
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
 
 
 def load_run(run_dir) -> Result:
@@ -94,8 +124,12 @@ def load_run(run_dir) -> Result:
 
 def compare(results_or_dirs, *, output=None) -> pd.DataFrame:
     """Several runs side by side, one row per run and model (Theil's U, errors, DM
-    p-value, Sharpe ratio). With ``output``, also write the comparison page there (its
-    path is in ``.attrs["page"]``)."""
+    p-value, Sharpe ratio), from Results or run directories (one alone is fine). Runs of
+    other targets keep their own scores (the ``target`` column; NaN where a score does not
+    apply). With ``output``, also write the comparison page there (its path is in
+    ``.attrs["page"]``): there each target is ranked apart."""
+    if isinstance(results_or_dirs, (result.Result, str, Path)):
+        results_or_dirs = [results_or_dirs]  # not the characters of a path
     loaded = [r if isinstance(r, result.Result) else runs.load(r) for r in results_or_dirs]
     if not loaded:
         raise ForecastError("compare needs at least one result or run directory")

@@ -11,10 +11,19 @@ _CHATTER = ("oneDNN custom operations are on", "before absl::InitializeLog() is 
             "I0000 00:00:")  # information only; warnings and errors are passed on
 
 
+def _not_retracing(record) -> bool:
+    # each network traces its own steps once (models.KerasForecaster._steps); TensorFlow
+    # counts the traces of one function's code across networks, and after a few tiny runs
+    # in one process (a notebook) calls them excessive retracing
+    return "triggered tf.function retracing" not in record.getMessage()
+
+
 def quiet_tensorflow():
     """Import TensorFlow, when something first imports it, with its start-up chatter cut
     from stderr; any other line it writes then is passed on."""
     import importlib.util
+    import logging
+    logging.getLogger("tensorflow").addFilter(_not_retracing)  # added once: same object
 
     class Finder:
         def find_spec(self, name, path=None, target=None):

@@ -88,13 +88,15 @@ class DataInfo:
     cache: dict | None = None
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # frames have no truth value: == is identity
 class Result:
     """A finished backtest.
 
     ``predictions`` has predictions.csv's columns (date, fold, model, seed, y_true, y_pred,
     y_last); ``equity`` the trading backtest's daily rows (None when it was not run);
-    ``prices`` the prices it ran on (None when read back from a run directory).
+    ``prices`` the prices it ran on (None when read back from a run directory). Two results
+    are compared by their parts (``a.predictions.equals(b.predictions)``,
+    ``a.summary()``), not with ``==``.
     """
     experiment: Experiment
     predictions: pd.DataFrame
@@ -114,6 +116,15 @@ class Result:
     run_id: str | None = None
     created: str | None = None
     path: Path | None = None         # the run directory, once saved or when read back
+
+    def __repr__(self) -> str:
+        # one line: the dataclass's repr printed every frame and score (10,000 characters)
+        d, key = self.data, self.headline[0]
+        scores = ", ".join(f"{n} {_short(m.scores.get(key))}" for n, m in self.models.items())
+        where = f"saved in {self.path}" if self.path else "not saved"
+        return (f"<Result {self.experiment.name}: {d.ticker} ({d.source}) {d.start}..{d.end}"
+                f", target {self.experiment.features.target}, {len(self.folds)} folds; "
+                f"{key}: {scores}; {where}>")
 
     @property
     def headline(self) -> tuple:
@@ -178,6 +189,10 @@ class Result:
             dict(m.get("versions", {})), m.get("trading"), m.get("buy_and_hold"), equity,
             None, list(m.get("plugins", [])), m.get("run_id"), m.get("created"),
             None if path is None else Path(path))
+
+
+def _short(value) -> str:
+    return "n/a" if not isinstance(value, (int, float)) else f"{value:.4g}"
 
 
 def _upgrade(metrics: dict) -> dict:

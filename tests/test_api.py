@@ -1,5 +1,8 @@
 """The Python API used as a notebook or a script uses it."""
+import dataclasses
 import json
+import logging
+import random
 
 import numpy as np
 import pandas as pd
@@ -98,7 +101,8 @@ def test_bad_prices_are_one_clear_error(closes):
     with pytest.raises(ForecastError, match="close"):
         forecast.backtest(forecast.Experiment(), prices=closes.rename(columns={
             "Adj Close": "price"}), overrides=TINY, progress=False)
-    with pytest.raises(ForecastError, match="Experiment or the path"):
+    with pytest.raises(ForecastError, match="needs an Experiment, a dict of settings or the "
+                                            "path"):
         forecast.backtest(42)
 
 
@@ -131,3 +135,70 @@ def test_a_run_written_before_schema_2_reads_in_today_s_units(result, tmp_path):
         assert old.models[name].scores["mape"] == pytest.approx(entry.scores["mape"])
         assert old.models[name].folds[0]["mape"] == pytest.approx(entry.folds[0]["mape"])
     assert old.metrics["schema_version"] == 2
+
+
+BASELINES = {**{k: v for k, v in TINY.items() if k != "models"}, "models": ["naive", "ridge"]}
+
+
+def test_repr_is_one_line_that_names_the_run(result, tmp_path):
+    text = repr(dataclasses.replace(result, path=None))  # other tests saved the fixture
+    assert "\n" not in text and len(text) < 200  # not every frame and score printed
+    assert text.startswith("<Result notebook: ^GSPC (dataframe) 2005-")
+    assert "rmse: naive " in text and "single_lstm" in text and "not saved" in text
+    again = forecast.load_run(result.save(tmp_path))
+    assert f"saved in {again.path}" in repr(again)
+    # == compares identity, never "The truth value of a DataFrame is ambiguous"
+    assert result == result and result != again
+
+
+def test_compare_takes_one_result_or_one_run_directory(result, tmp_path):
+    assert len(forecast.compare(result)) == 3
+    path = result.save(tmp_path)
+    for one in (path, str(path)):  # a path, not its characters one by one
+        assert list(forecast.compare(one).run) == [path.name] * 3
+
+
+def test_settings_as_a_dict_or_an_experiment_built_in_code_are_checked_like_a_file():
+    exp = forecast.load_experiment({"name": "d", "training": {"epochs": 1},
+                                    "models": ["naive", "ridge"]}, {"split.folds": 3})
+    assert (exp.name, exp.training.epochs, exp.split.folds) == ("d", 1, 3)
+    assert list(exp.models) == ["naive", "ridge"]
+    coded = forecast.Experiment(name="d", training={"epochs": 1}, models=["naive", "ridge"])
+    assert forecast.load_experiment(coded, {"split.folds": 3}) == exp
+    w1 = forecast.load_experiment("backtests/sp500_single_vs_stacked.toml")
+    assert forecast.load_experiment(w1) == w1
+    for bad, match in ((forecast.Experiment(seed="1"), "seed must be a whole number"),
+                       (forecast.Experiment(training={"epoch": 1}), 'Did you mean "epochs"'),
+                       (forecast.Experiment(models=["rigde"]), 'Did you mean "ridge"'),
+                       ({"name": "x", "trainng": {}}, 'Did you mean "training"')):
+        with pytest.raises(ForecastError, match=match):
+            forecast.backtest(bad, progress=False)
+    with pytest.raises(ForecastError, match="load_experiment needs an Experiment"):
+        forecast.load_experiment(42)
+
+
+def test_backtest_leaves_the_global_random_generators_as_they_were(closes):
+    random.seed(5)
+    np.random.seed(5)
+    forecast.backtest(forecast.Experiment(), prices=closes, overrides=BASELINES,
+                      progress=False)
+    assert random.random() == random.Random(5).random()
+    assert np.random.rand() == np.random.RandomState(5).rand()
+
+
+def test_another_backtest_in_the_same_process_gives_the_same_and_says_nothing(closes):
+    said = []
+    handler = logging.Handler()
+    handler.emit = said.append
+    logging.getLogger("tensorflow").addHandler(handler)
+    # few batches a fold: TensorFlow took the networks' own traces for retracing by the
+    # second run and logged a warning about it
+    few = {**TINY, "training.batch_size": 128, "training.stride": 2, "models": {
+        "naive": {}, "single_lstm": {"units": 4}, "stacked_lstm": {"units": [4, 4]}}}
+    try:
+        first, again = (forecast.backtest(forecast.Experiment(name="notebook"), prices=closes,
+                                          overrides=few, progress=False) for _ in range(2))
+    finally:
+        logging.getLogger("tensorflow").removeHandler(handler)
+    pd.testing.assert_frame_equal(again.predictions, first.predictions)
+    assert not [r.getMessage() for r in said if "retracing" in r.getMessage()]
