@@ -201,8 +201,10 @@ def from_frame(frame: pd.DataFrame, what="prices", *, date_format=None) -> pd.Da
     optionally open/high/low/volume). The repairs are in ``attrs["repairs"]``.
     """
     if not isinstance(frame, pd.DataFrame):
+        fix = ": for closes alone, pass series.to_frame('close')" \
+            if isinstance(frame, pd.Series) else ""
         raise ForecastError(f"{what} must be a pandas DataFrame with a date index and a close "
-                            f"column, got {type(frame).__name__}")
+                            f"column, got {type(frame).__name__}{fix}")
     frame = one_ticker(frame, what)
     date_col = _date_column(frame.columns)
     if date_col is not None and not isinstance(frame.index, pd.DatetimeIndex):
@@ -275,8 +277,9 @@ def standard(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     return out
 
 
-# other names the price sources use: MetaTrader's <VOL>, Investing.com's "Vol."
-_ALIASES = {"vol": "volume", "vol.": "volume"}
+# other names the price sources use: MetaTrader's <VOL>, Investing.com's "Vol.",
+# nasdaq.com's "Close/Last"
+_ALIASES = {"vol": "volume", "vol.": "volume", "close/last": "close"}
 
 
 def _key(column) -> str:
@@ -420,15 +423,18 @@ def read_csv(path, *, date_format=None) -> pd.DataFrame:
     if not path.is_file():
         raise ForecastError(f"CSV file {path} does not exist")
     check_date_format(date_format, "the date format")
-    sep = _separator(path)
-    levels = _yfinance_header(path, sep)  # None, or its header rows as a list of lists
-    skip = len(levels or []) + (levels is not None and _has_date_row(path, sep, levels))
+    encoding = _encoding(path)
+    sep = _separator(path, encoding)
+    levels = _yfinance_header(path, sep, encoding)  # None, or its header rows as a list of lists
+    skip = len(levels or []) + (levels is not None and _has_date_row(path, sep, levels,
+                                                                     encoding))
     try:
         with warnings.catch_warnings():
             # a row longer than the header would be cut silently: refuse it instead
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(path, sep=sep, dtype=str, index_col=False,
-                                skipinitialspace=True, encoding_errors="replace",
+                                skipinitialspace=True, encoding=encoding,
+                                encoding_errors="replace",
                                 header=None if levels else "infer", skiprows=skip,
                                 names=levels and range(len(levels[0])))
     except (ValueError, TypeError, OverflowError, UnicodeError, OSError, _csv.Error,
@@ -468,20 +474,31 @@ def _date_column(columns):
     return next((c for c in columns if _name(c) in ("date", "datetime")), None)
 
 
-def _head(path, sep, lines):
+def _encoding(path) -> str:
+    """UTF-16 when the file starts with its byte order mark (Excel's "Unicode Text"), else
+    UTF-8 (a BOM, as Excel's "CSV UTF-8" writes, is skipped)."""
+    try:
+        with open(path, "rb") as f:
+            start = f.read(2)
+    except OSError:
+        return "utf-8-sig"
+    return "utf-16" if start in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+
+
+def _head(path, sep, lines, encoding="utf-8-sig"):
     """The first ``lines`` rows of the file, split into cells."""
     try:
-        with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        with open(path, encoding=encoding, errors="replace", newline="") as f:
             rows = list(itertools.islice(_csv.reader(f, delimiter=sep), lines))
     except (OSError, _csv.Error):
         return []
     return [[cell.strip() for cell in row] for row in rows]
 
 
-def _yfinance_header(path, sep):
+def _yfinance_header(path, sep, encoding="utf-8-sig"):
     """The two header rows of a file yfinance >= 0.2.51 wrote (``Price,Close,High,...`` and
     ``Ticker,AAPL,AAPL,...``, in either order), or None for a file with one header row."""
-    rows = _head(path, sep, 2)
+    rows = _head(path, sep, 2, encoding)
     if len(rows) < 2 or len(rows[0]) != len(rows[1]) or len(rows[0]) < 2:
         return None
     if {rows[0][0].lower(), rows[1][0].lower()} != {"price", "ticker"}:
@@ -489,17 +506,17 @@ def _yfinance_header(path, sep):
     return rows
 
 
-def _has_date_row(path, sep, levels):
+def _has_date_row(path, sep, levels, encoding="utf-8-sig"):
     """Whether yfinance's third header row, ``Date,,,,`` (the index's name), follows."""
-    rows = _head(path, sep, len(levels) + 1)
+    rows = _head(path, sep, len(levels) + 1, encoding)
     row = rows[-1] if len(rows) > len(levels) else []
     return bool(row) and _name(row[0]) in ("date", "datetime") and not any(row[1:])
 
 
-def _separator(path) -> str:
+def _separator(path, encoding="utf-8-sig") -> str:
     """The separator the header row uses most: ``,``, ``;`` or a tab (``,`` when none)."""
     try:
-        with open(path, encoding="utf-8-sig", errors="replace") as f:
+        with open(path, encoding=encoding, errors="replace") as f:
             header = f.readline()
     except OSError:
         return ","
@@ -509,6 +526,7 @@ def _separator(path) -> str:
 
 
 _COMMA_NUMBER = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+_CURRENCY = re.compile(r"^[$€£¥]\s*(?=\d)")
 _GROUPED = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?[KMBkmb]?$")  # 1,234.56; 1,234,567
 
 
@@ -522,7 +540,10 @@ def _decimal_commas(values: pd.DataFrame, path, sep, first_line=2) -> pd.DataFra
     decimal commas (``1.234,56``) when any of its numbers has one; a ``,``-separated file
     may group thousands with commas (``"1,234.56"``) when it also has decimal points."""
     numeric = [c for c in values.columns if _key(c) in (*COLUMNS, "adj close")]
-    text = values[numeric].apply(lambda c: c.str.strip())
+    # nasdaq.com writes "$185.64"
+    text = values[numeric].apply(lambda c: c.str.strip().str.replace(_CURRENCY, "", regex=True))
+    values = values.copy()
+    values[numeric] = text
     comma = _cells(text, lambda c: c.str.contains(",", regex=False))
     if not comma.any().any():
         return values  # decimal points (or whole numbers): read as they are
@@ -533,9 +554,8 @@ def _decimal_commas(values: pd.DataFrame, path, sep, first_line=2) -> pd.DataFra
         sure = _cells(text, lambda c: c.str.contains(".", regex=False)).any().any() or \
             _cells(text, lambda c: c.str.count(",") > 1)[grouped].any().any()
         if sure and not (comma & ~grouped).any().any():
-            out = values.copy()
-            out[numeric] = text.apply(lambda c: c.str.replace(",", "", regex=False))
-            return out
+            values[numeric] = text.apply(lambda c: c.str.replace(",", "", regex=False))
+            return values
         row, col = np.argwhere((comma & ~grouped if sure else comma).to_numpy())[0]
         raise ForecastError(f"{path}: the number {text.iat[row, col]!r} on line "
                             f"{row + first_line} has a comma: {_LAYOUT}")

@@ -793,3 +793,27 @@ def test_adj_close_scales_open_high_and_low_to_it(write_csv):
     assert list(prices["close"]) == [52.5, 55.0]
     assert list(prices["open"]) == [50.0, 52.0] and list(prices["high"]) == [55.0, 56.0]
     assert list(prices["low"]) == [45.0, 50.0]
+
+
+def test_excel_unicode_text_in_utf16_is_read(tmp_path, sp500):
+    prices = sp500.iloc[:300]
+    p = _write(tmp_path, clean_frame(prices).to_csv(sep="\t", lineterminator="\r\n"),
+               name="p.txt", encoding="utf-16")
+    assert p.read_bytes()[:2] == b"\xff\xfe"
+    same_prices(data.read_csv(p), prices)
+
+
+def test_a_nasdaq_com_file_is_read_with_its_dollar_signs(tmp_path):
+    p = _write(tmp_path, "Date,Close/Last,Volume,Open,High,Low\n"
+                         "11/22/2024,$229.87,38168250,$228.06,$230.72,$228.06\n"
+                         "11/21/2024,$228.52,42108330,$228.88,$230.155,$225.7117\n")
+    prices = data.read_csv(p, date_format="%m/%d/%Y")
+    assert list(prices["close"]) == [228.52, 229.87]
+    assert list(prices["low"]) == [225.7117, 228.06]
+    assert list(prices["volume"]) == [42108330.0, 38168250.0]
+
+
+def test_a_series_is_refused_with_the_frame_that_would_do(sp500):
+    assert _error(data.from_frame, sp500["close"]) == (
+        "prices must be a pandas DataFrame with a date index and a close column, got Series: "
+        "for closes alone, pass series.to_frame('close')")
