@@ -463,8 +463,11 @@ def read_csv(path, *, date_format=None) -> pd.DataFrame:
         repairs.append(f"dropped {int(empty.sum())} row(s) with every cell empty, first on "
                        f"line {int(empty.to_numpy().argmax()) + first_line}")
         frame = frame[~empty]
+    # dates first: a line that is not data at all (Investing.com's old "Highest: ..." below
+    # the prices) is named by its date
+    dates = _parse_dates(frame[date_col], path, date_format, first_line=first_line)
     values = _decimal_commas(frame.drop(columns=[date_col]), path, sep, first_line)
-    values.index = _parse_dates(frame[date_col], path, date_format, first_line=first_line)
+    values.index = dates
     prices = normalise(values, str(path))
     prices.attrs["repairs"] = repairs + prices.attrs["repairs"]
     return prices
@@ -578,8 +581,8 @@ _MONTH_NAMES = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%
 def _parse_dates(values: pd.Series, where, date_format=None, *, first_line=2):
     """Dates of a column, all in ``date_format``, or without one all YYYY-MM-DD (times and
     UTC offsets dropped; also 2024.11.22 and 2024/11/22) or all in one of
-    :data:`_MONTH_NAMES`; the first that is not is refused, naming its line (row +
-    ``first_line``)."""
+    :data:`_MONTH_NAMES`; the first that is not in the format most dates are in is refused,
+    naming its line (row + ``first_line``)."""
     text = values.astype("object").where(values.notna(), "")
     text = text.map(lambda s: str(s).strip())
     if not date_format:
@@ -591,11 +594,10 @@ def _parse_dates(values: pd.Series, where, date_format=None, *, first_line=2):
         except ValueError:  # a format with %z and offsets that differ: each day as written
             dates = pd.to_datetime(text.map(lambda s: _wall_time(s, date_format)))
         if not date_format and dates.isna().any():
-            for fmt in _MONTH_NAMES:  # one of them for every date, or none
+            for fmt in _MONTH_NAMES:  # the one that reads the most; the rest are refused
                 named = pd.to_datetime(text, format=fmt, errors="coerce")
-                if named.notna().all():
+                if named.notna().sum() > dates.notna().sum():
                     dates = named
-                    break
     if getattr(dates.dt, "tz", None) is not None:
         dates = dates.dt.tz_localize(None)
     bad = dates.isna() | (dates < _FIRST_DAY) | (dates >= _LAST_DAY)

@@ -817,3 +817,11 @@ def test_a_series_is_refused_with_the_frame_that_would_do(sp500):
     assert _error(data.from_frame, sp500["close"]) == (
         "prices must be a pandas DataFrame with a date index and a close column, got Series: "
         "for closes alone, pass series.to_frame('close')")
+
+
+def test_investing_com_summary_line_below_the_prices_is_named_by_its_line(tmp_path):
+    # older Investing.com files end with one: the first cell is not a date
+    p = _write(tmp_path, INVESTING + '"Highest: 5,972.90","Lowest: 5,864.05",'
+                                     '"Difference: 108.85","Average: 5,938.04"\n')
+    assert _error(data.read_csv, p).startswith(
+        f"{p}: cannot read the date 'Highest: 5,972.90' on line 6: use YYYY-MM-DD")
