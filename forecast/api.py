@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from forecast import config, data, report, result, runs, walkforward
+from forecast import config, data, indicators, models, report, result, runs, walkforward
 from forecast import plugins as _plugins
 from forecast.config import Experiment
 from forecast.errors import ForecastError
@@ -85,7 +86,9 @@ def backtest(experiment_or_path, *, prices: pd.DataFrame | None = None,
     one. ``prices``: your own DataFrame indexed by date with a ``close`` column (any case;
     optionally open, high, low, volume, adj close), validated and repaired as a CSV is;
     when given, the experiment's data source is not used, but ``data.start`` and
-    ``data.end`` still cut it. ``overrides``: dotted keys, as :func:`load_experiment`.
+    ``data.end`` still cut it, and ``data.ticker`` names them in the run and its report
+    (``overrides={"data.ticker": "AAPL"}``; else the experiment's, ^GSPC by default).
+    ``overrides``: dotted keys, as :func:`load_experiment`.
     ``plugins``: files or modules that register indicators or models, imported first.
 
     The same settings and seed give the same predictions, whatever ran before in the
@@ -99,7 +102,7 @@ def backtest(experiment_or_path, *, prices: pd.DataFrame | None = None,
     overrides = dict(overrides or {})
     if specs:
         overrides["plugins"] = list(dict.fromkeys([*exp.plugins, *specs]))
-    exp = config.override(exp, overrides)
+    exp = _record_plugins_used(config.override(exp, overrides))
     frame = None
     if prices is not None:
         d = exp.data
@@ -114,6 +117,23 @@ def backtest(experiment_or_path, *, prices: pd.DataFrame | None = None,
     finally:
         random.setstate(saved[0])
         np.random.set_state(saved[1])
+
+
+def _record_plugins_used(exp: Experiment) -> Experiment:
+    """``exp`` naming, besides its own, the plugins loaded earlier in this process whose
+    models or indicators it uses: they still serve their names (a notebook's second
+    backtest), and a run that did not record them would have no sha256 of their code and
+    an experiment.toml that fails in a fresh process."""
+    used = [models.MODELS[n].factory for n in exp.models] + [
+        indicators.INDICATORS[s["name"]].func for s in exp.features.indicators
+        if s["name"] in indicators.INDICATORS]
+    specs = []
+    for func in used:
+        module = sys.modules.get(getattr(func, "__module__", None) or "")
+        for spec in (getattr(module, "__file__", None), getattr(module, "__name__", None)):
+            if spec in _plugins._loaded and spec not in (*exp.plugins, *specs):
+                specs.append(spec)
+    return config.override(exp, {"plugins": [*exp.plugins, *specs]}) if specs else exp
 
 
 def load_run(run_dir) -> Result:

@@ -3,6 +3,7 @@ import dataclasses
 import json
 import logging
 import random
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -202,3 +203,17 @@ def test_another_backtest_in_the_same_process_gives_the_same_and_says_nothing(cl
         logging.getLogger("tensorflow").removeHandler(handler)
     pd.testing.assert_frame_equal(again.predictions, first.predictions)
     assert not [r.getMessage() for r in said if "retracing" in r.getMessage()]
+
+
+def test_a_plugin_loaded_by_an_earlier_call_is_recorded_by_the_run_that_uses_it(closes,
+                                                                               tmp_path):
+    plugin = str(Path("backtests/my_plugin.py").resolve())
+    forecast.load_experiment({"name": "first", "plugins": [plugin]})  # imports it
+    settings = {**BASELINES, "features.indicators": [{"name": "momentum"}],
+                "models": {"naive": {}, "gradient_boosting": {"n_estimators": 5}}}
+    later = forecast.backtest(forecast.Experiment(name="later"), prices=closes,
+                              overrides=settings, progress=False)
+    assert later.experiment.plugins == (plugin,)
+    assert [p["name"] for p in later.plugins] == [plugin]
+    saved = later.save(tmp_path)
+    assert forecast.load_experiment(saved / "experiment.toml").plugins == (plugin,)
