@@ -129,9 +129,24 @@ def register_model(name: str, *, targets=None, **defaults):
 
 
 def create(name: str, params: dict):
-    """A fresh model ``name`` with its defaults updated by ``params``."""
+    """A fresh model ``name`` with its defaults updated by ``params``; a factory that fails
+    or makes no model (a plugin's) is named."""
     entry = MODELS[name]
-    return entry.factory(**{**entry.defaults, **params})
+    try:
+        model = entry.factory(**{**entry.defaults, **params})
+    except ForecastError:
+        raise
+    except Exception as e:
+        hint = (f" (a factory takes its own parameters and the training settings: def "
+                f"{getattr(entry.factory, '__name__', name)}(..., **training))"
+                if isinstance(e, TypeError) else "")
+        raise ForecastError(f'model "{name}" could not be made: {_why(e)}{hint}') from e
+    missing = [m for m in ("fit", "predict") if not callable(getattr(model, m, None))]
+    if missing:
+        raise ForecastError(f'model "{name}": its factory returned a {type(model).__name__}, '
+                            f'which has no {" or ".join(missing)}(fold) method: a model needs '
+                            "fit(fold) and predict(fold) (see forecast.Forecaster)")
+    return model
 
 
 def reset(seed: int, *, clear: bool) -> None:
@@ -673,3 +688,51 @@ def timed(fn, *args):
     t0 = time.perf_counter()
     out = fn(*args)
     return out, time.perf_counter() - t0
+
+
+def fit_predict(name: str, model, fold: FoldData, k: int):
+    """``(history, fit_seconds, predictions, predict_seconds)`` of ``model`` on fold ``k``
+    (from 0). A model that fails, or returns what the walk-forward cannot use (predictions
+    of the wrong length, NaN), ends the run with one line naming it: a plugin's model is
+    the user's code, and they need its name, not the walk-forward's traceback."""
+    where = f'model "{name}" in fold {k + 1}'
+    history, fit_s = _blamed(where, model.fit, fold)
+    if history is None:
+        history = {}
+    if not isinstance(history, dict):
+        raise ForecastError(f"{where}: fit returned a {type(history).__name__}: return a "
+                            'dict of losses per epoch ({"loss": [...]}) or {}')
+    pred, predict_s = _blamed(where, model.predict, fold)
+    n = len(fold.X_test)
+    try:
+        values = np.asarray(pred, dtype="float64")
+    except (TypeError, ValueError):
+        values = None
+    if pred is None or values is None or values.shape != (n,):
+        got = ("None" if pred is None else "values that are not numbers" if values is None
+               else f"an array of shape {values.shape}")
+        raise ForecastError(f"{where}: predict returned {got} for {n} test samples: return "
+                            f"one number per test sample, an array of shape ({n},)")
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        day = ("" if fold.dates is None else
+               f", the first on {str(fold.dates['test'][bad[0]])[:10]}")
+        raise ForecastError(f"{where}: predict returned NaN or infinity for {len(bad)} of "
+                            f"{n} test samples{day}: a model must forecast every test day")
+    return history, fit_s, values, predict_s
+
+
+def _blamed(where, method, fold):
+    """``timed(method, fold)``, its failure one line that names the model."""
+    try:
+        return timed(method, fold)
+    except ForecastError as e:
+        raise ForecastError(f"{where}: {e}") from e
+    except Exception as e:
+        raise ForecastError(f"{where}: {method.__name__} failed: {_why(e)} (--debug shows "
+                            "the traceback)") from e
+
+
+def _why(e: BaseException) -> str:
+    lines = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {lines[0]}" if lines else type(e).__name__

@@ -25,6 +25,7 @@ from forecast.errors import ForecastError
 
 GROUP = "forecast.plugins"
 _loaded: dict[str, dict] = {}  # spec -> {"name", "sha256"} of what was imported
+_registered_by: dict[tuple, str] = {}  # (kind, name) -> sha256 of the plugin that did
 
 
 def is_file(spec: str) -> bool:
@@ -66,6 +67,16 @@ def sources(specs) -> dict:
 
 
 def _load(spec: str, code: str | None) -> dict:
+    if not spec:
+        raise ForecastError("a plugin was named by an empty string: give a file "
+                            "(my_plugin.py) or a module name (mypkg.models)")
+    before = _registered()
+    record = _import(spec, code)
+    _refuse_replacements(spec, before, record["sha256"])
+    return record
+
+
+def _import(spec: str, code: str | None) -> dict:
     if is_file(spec):
         if code is None and spec in _loaded and not Path(spec).is_file():
             return _loaded[spec]  # a worker given the code: the file is not here
@@ -79,7 +90,7 @@ def _load(spec: str, code: str | None) -> dict:
         try:
             sys.modules[name] = module  # dataclasses and pickling look modules up by name
             exec(compile(code, spec, "exec"), module.__dict__)
-        except Exception as e:
+        except (Exception, SystemExit) as e:  # sys.exit() in a plugin is its failure too
             sys.modules.pop(name, None)
             raise ForecastError(f"plugin {spec} failed to import: {_one_line(e)}") from e
     else:
@@ -87,7 +98,7 @@ def _load(spec: str, code: str | None) -> dict:
             return _loaded[spec]
         try:
             module = importlib.import_module(spec)
-        except Exception as e:
+        except (Exception, SystemExit) as e:
             hint = (" (is it installed, or on PYTHONPATH?)"
                     if isinstance(e, ModuleNotFoundError) and e.name == spec.split(".")[0]
                     else "")
@@ -98,6 +109,43 @@ def _load(spec: str, code: str | None) -> dict:
         digest = hashlib.sha256(code.encode()).hexdigest()
     _loaded[spec] = {"name": spec, "sha256": digest}
     return _loaded[spec]
+
+
+def _registered() -> dict:
+    """(kind, name) -> entry of every model and indicator registered now."""
+    from forecast.indicators import INDICATORS
+    from forecast.models import MODELS
+    return ({("model", n): e for n, e in MODELS.items()}
+            | {("indicator", n): e for n, e in INDICATORS.items()})
+
+
+def _refuse_replacements(spec: str, before: dict, sha256: str) -> None:
+    """A plugin may not silently replace a model or indicator someone else registered
+    (a plugin's "naive" would change the baseline every model is judged by); the old
+    entry is put back. The same plugin loaded again after an edit, or the same code from
+    another path (a sweep job's copy), may replace its own."""
+    from forecast.indicators import INDICATORS
+    from forecast.models import MODELS
+    for key, new in _registered().items():
+        kind, name = key
+        old = before.get(key)
+        if new is old:
+            continue
+        if old is None or _owner(new) == _owner(old) or _registered_by.get(key) == sha256:
+            _registered_by[key] = sha256
+            continue
+        (MODELS if kind == "model" else INDICATORS)[name] = old
+        owner = _owner(old)
+        owner = ("forecast" if owner.startswith("forecast.") else
+                 getattr(sys.modules.get(owner), "__file__", None) or owner)
+        raise ForecastError(f'plugin {spec} registers the {kind} "{name}", which {owner} '
+                            "already has: give yours another name")
+
+
+def _owner(entry) -> str:
+    """The module that registered ``entry``."""
+    fn = getattr(entry, "factory", None) or getattr(entry, "func", None)
+    return getattr(fn, "__module__", None) or "?"
 
 
 def _read(path: str) -> str:
@@ -120,11 +168,14 @@ def _entry_points() -> None:
         return
     _entry_points_done = True
     for ep in importlib.metadata.entry_points(group=GROUP):
+        before = _registered()
         try:
             ep.load()
-        except Exception as e:
+        except (Exception, SystemExit) as e:
             raise ForecastError(f"plugin {ep.name} (entry point of {ep.value}) failed to "
                                 f"import: {_one_line(e)}") from e
+        _refuse_replacements(f"{ep.name} (entry point of {ep.value})", before,
+                             ep.value)
 
 
 def _one_line(e: BaseException) -> str:

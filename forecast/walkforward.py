@@ -151,8 +151,7 @@ def _run_fold(k, n_folds, runs, states, data, exp, bar) -> list[dict]:
 
 def _fit_predict(k, name, seed, model, data) -> dict:
     data = dataclasses.replace(data, fits=list(data.fits))  # the scaler notes, then its own
-    history, fit_s = models.timed(model.fit, data)
-    pred, predict_s = models.timed(model.predict, data)
+    history, fit_s, pred, predict_s = models.fit_predict(name, model, data, k)
     return {"fold": k, "model": name, "seed": seed, "pred": pred, "history": history,
             "fits": data.fits,
             "fit_seconds": fit_s, "predict_seconds": predict_s,

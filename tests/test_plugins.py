@@ -195,3 +195,117 @@ def test_module_plugins_and_files_resolve(tmp_path):
         sys.path.remove(str(tmp_path))
     from forecast.models import MODELS
     assert "module_naive" in MODELS and record["name"] == "mod_plugin_xyz"
+
+
+MISBEHAVING = '''
+import numpy as np
+from forecast import register_model
+
+
+class Model:
+    deterministic = True
+    params = None
+
+    def fit(self, fold):
+        {fit}
+
+    def predict(self, fold):
+        {predict}
+
+
+@register_model("{name}", width=1)
+def make({signature}):
+    return Model()
+'''
+FINE = {"fit": "return {}", "predict": "return fold.last_price.copy()",
+        "signature": "width, **training"}
+
+
+@pytest.mark.parametrize("name, change, message", [
+    ("bad_fit", {"fit": "raise ValueError('no luck')"},
+     'model "bad_fit" in fold 1: fit failed: ValueError: no luck (--debug shows'),
+    ("bad_short", {"predict": "return fold.last_price[:-1]"},
+     'model "bad_short" in fold 1: predict returned an array of shape ('),
+    ("bad_column", {"predict": "return fold.last_price[:, None]"},
+     'model "bad_column" in fold 1: predict returned an array of shape ('),
+    ("bad_none", {"predict": "return None"}, 'model "bad_none" in fold 1: predict returned '
+     "None for"),
+    ("bad_text", {"predict": "return ['up'] * len(fold.X_test)"},
+     "predict returned values that are not numbers"),
+    ("bad_nan", {"predict": "p = fold.last_price.copy(); p[3] = np.nan; return p"},
+     'model "bad_nan" in fold 1: predict returned NaN or infinity for 1 of '),
+    ("bad_inf", {"predict": "p = fold.last_price.copy(); p[0] = np.inf; return p"},
+     "NaN or infinity for 1 of"),
+    ("bad_history", {"fit": "return [0.1]"}, "fit returned a list: return a dict"),
+    ("bad_factory", {"signature": "width"}, 'model "bad_factory" could not be made: '
+     "TypeError: make() got an unexpected keyword argument"),
+    ("bad_no_predict", {"predict": "pass\n    del predict"},
+     'model "bad_no_predict": its factory returned a Model, which has no predict(fold)'),
+])
+def test_a_misbehaving_model_is_named_in_one_line(tiny_toml_file, tmp_path, capsys, name,
+                                                  change, message):
+    plugin = tmp_path / f"{name}_plugin.py"
+    plugin.write_text(MISBEHAVING.format(name=name, **{**FINE, **change}))
+    out = tmp_path / "out"
+    assert cli.main(["run", str(tiny_toml_file("misbehaving")), "--plugin", str(plugin),
+                     "--models", name, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("forecast: error: ") and message in err[0]
+    assert not [p for p in out.rglob("*") if p.is_file() and p.name != "index.html"]
+
+
+def test_a_model_returning_a_list_and_no_history_runs(tiny_toml_file, tmp_path):
+    plugin = tmp_path / "lenient_plugin.py"
+    plugin.write_text(MISBEHAVING.format(name="lenient", **{
+        **FINE, "fit": "return None", "predict": "return list(fold.last_price)"}))
+    assert cli.main(["run", str(tiny_toml_file("lenient")), "--plugin", str(plugin),
+                     "--models", "lenient", "--out", str(tmp_path), "--quiet"]) == 0
+    [run] = tmp_path.glob("lenient/*/predictions.csv")
+    p = pd.read_csv(run)
+    assert (p[p.model == "lenient"].y_pred == p[p.model == "lenient"].y_last).all()
+
+
+@pytest.mark.parametrize("code, message", [
+    ('from forecast import register_model\nfrom forecast.models import Naive\n'
+     '@register_model("naive")\ndef mine(**_):\n    return Naive()\n',
+     'registers the model "naive", which forecast already has: give yours another name'),
+    ('from forecast import register_indicator\n@register_indicator("sma")\n'
+     'def mine(prices, length=5):\n    return prices["close"]\n',
+     'registers the indicator "sma", which forecast already has: give yours another name'),
+])
+def test_a_plugin_may_not_replace_a_registered_name(tmp_path, capsys, code, message):
+    from forecast.indicators import INDICATORS
+    from forecast.models import MODELS
+    before = (MODELS["naive"], INDICATORS["sma"])
+    plugin = tmp_path / "replacing_plugin.py"
+    plugin.write_text(code)
+    assert cli.main(["models", "--plugin", str(plugin)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"forecast: error: plugin {plugin} {message}"]
+    assert (MODELS["naive"], INDICATORS["sma"]) == before  # put back
+
+
+def test_a_plugin_may_replace_its_own_names_after_an_edit(tmp_path):
+    from forecast.models import MODELS
+    plugin = tmp_path / "edited_plugin.py"
+    plugin.write_text(PLUGIN.replace("test_", "edited_"))
+    plugins.load([str(plugin)])
+    first = MODELS["edited_boosted"]
+    plugin.write_text(PLUGIN.replace("test_", "edited_") + "\n# edited\n")
+    plugins.load([str(plugin)])
+    assert MODELS["edited_boosted"] is not first
+    other = tmp_path / "other_plugin.py"  # another file may not take the name
+    other.write_text(PLUGIN.replace("test_", "edited_"))
+    with pytest.raises(ForecastError, match=f'registers the model "edited_boosted", which '
+                       f"{plugin} already has"):
+        plugins.load([str(other)])
+
+
+def test_a_plugin_that_exits_or_has_no_name_is_one_line(tmp_path, capsys):
+    plugin = tmp_path / "exiting_plugin.py"
+    plugin.write_text("import sys\nsys.exit(3)\n")
+    assert cli.main(["models", "--plugin", str(plugin)]) == 2
+    assert capsys.readouterr().err.strip() == (f"forecast: error: plugin {plugin} failed to "
+                                               "import: SystemExit: 3")
+    assert cli.main(["models", "--plugin", " "]) == 2
+    assert "a plugin was named by an empty string" in capsys.readouterr().err
