@@ -134,11 +134,24 @@ def load_experiment(path) -> Experiment:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ForecastError(f"experiment file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ForecastError(f"cannot read experiment file {path}: {e}") from None
+        raise ForecastError(f"experiment file {path} does not exist: check the path (the "
+                            "examples are in backtests/, e.g. "
+                            "backtests/sp500_single_vs_stacked.toml)") from None
+    except IsADirectoryError:
+        inside = sorted(p.name for p in path.glob("*.toml"))[:3]
+        raise ForecastError(f"{path} is a folder, not an experiment file: name a .toml file"
+                            + (f" in it ({', '.join(inside)})" if inside else "")) from None
+    except UnicodeDecodeError as e:
+        raise ForecastError(f"experiment file {path} is not UTF-8 text ({e.reason} at byte "
+                            f"{e.start}): save it as UTF-8 TOML") from None
+    except OSError as e:
+        raise ForecastError(f"cannot read experiment file {path}: {e.strerror or e}") \
+            from None
     except tomllib.TOMLDecodeError as e:
         raise ForecastError(f"{path} is not valid TOML: {e}") from None
+    if not raw:  # an empty file would run every default, which nobody asked for
+        raise ForecastError(f"experiment file {path} is empty: give it settings and models "
+                            "(start from a copy of backtests/sp500_single_vs_stacked.toml)")
     raw.setdefault("name", path.stem)
     if isinstance(raw.get("plugins"), list):  # files are found next to the experiment file
         raw["plugins"] = [plugins.resolve(p, path.parent) if isinstance(p, str) else p

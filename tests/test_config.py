@@ -51,8 +51,29 @@ def test_bad_settings_name_the_key_and_the_fix(tmp_path, text, message):
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(ForecastError, match="does not exist"):
+    with pytest.raises(ForecastError, match="does not exist: check the path .*backtests/"):
         config.load_experiment(tmp_path / "nope.toml")
+
+
+def test_a_file_that_is_no_experiment_is_refused_saying_what_it_is(tmp_path):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "mine.toml").write_text("[models.naive]\n")
+    with pytest.raises(ForecastError, match=r"folder is a folder, not an experiment file: "
+                       r"name a .toml file in it \(mine.toml\)"):
+        config.load_experiment(tmp_path / "folder")
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes('name = "caf\u00e9"\n'.encode("latin-1"))
+    with pytest.raises(ForecastError, match=r"latin.toml is not UTF-8 text \(invalid "
+                       r"continuation byte at byte 11\): save it as UTF-8 TOML"):
+        config.load_experiment(latin)
+    for text in ("", "# to do\n\n"):  # would run every default: W1, nobody asked for it
+        empty = tmp_path / "empty.toml"
+        empty.write_text(text)
+        with pytest.raises(ForecastError, match="empty.toml is empty: give it settings and "
+                           "models"):
+            config.load_experiment(empty)
+    (tmp_path / "named.toml").write_text('name = "defaults"\n')  # said: the defaults
+    assert config.load_experiment(tmp_path / "named.toml").name == "defaults"
 
 
 def test_replace_applies_dotted_overrides_and_validates():
