@@ -474,7 +474,12 @@ def read_csv(path, *, date_format=None) -> pd.DataFrame:
 
 
 def _date_column(columns):
-    return next((c for c in columns if _name(c) in ("date", "datetime")), None)
+    # TradingView's exports name the dates "time"; MetaTrader's <TIME> beside <DATE> is not
+    for names in (("date", "datetime"), ("time", "timestamp")):
+        found = next((c for c in columns if _name(c) in names), None)
+        if found is not None:
+            return found
+    return None
 
 
 def _encoding(path) -> str:
@@ -606,6 +611,10 @@ def _parse_dates(values: pd.Series, where, date_format=None, *, first_line=2):
         where_row = f" on line {row + first_line}" if first_line else ""
         if date_format:
             fix = f"the date format is {date_format}: fix the date or the format"
+        elif re.fullmatch(r"\d{9,13}(\.\d*)?", str(text.iloc[row])):
+            # the instant a bar began, in UTC: its exchange's day cannot be known from it
+            fix = ("that is a time in seconds since 1970 (TradingView's UNIX time): export "
+                   "the dates as ISO time or YYYY-MM-DD")
         else:
             fix = ("use YYYY-MM-DD, or name the file's date format with --date-format or "
                    "data.date_format (e.g. %d/%m/%Y or %m/%d/%Y); one format for the whole "

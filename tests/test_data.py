@@ -825,3 +825,21 @@ def test_investing_com_summary_line_below_the_prices_is_named_by_its_line(tmp_pa
                                      '"Difference: 108.85","Average: 5,938.04"\n')
     assert _error(data.read_csv, p).startswith(
         f"{p}: cannot read the date 'Highest: 5,972.90' on line 6: use YYYY-MM-DD")
+
+
+def test_a_tradingview_export_names_its_dates_time(tmp_path):
+    p = _write(tmp_path, "time,open,high,low,close,Volume,MA\n"
+                         "2024-11-21T09:30:00-05:00,10,11,9,10.5,100,\n"
+                         "2024-11-22T09:30:00-05:00,10.5,12,10,11.5,200,10.9\n")
+    prices = data.read_csv(p)
+    assert list(prices.index.strftime("%Y-%m-%d")) == ["2024-11-21", "2024-11-22"]
+    assert list(prices["close"]) == [10.5, 11.5] and list(prices["volume"]) == [100.0, 200.0]
+    unix = _write(tmp_path, "time,close\n1732199400,10.5\n1732285800,11.5\n", name="u.csv")
+    assert _error(data.read_csv, unix) == (
+        f"{unix}: cannot read the date '1732199400' on line 2: that is a time in seconds since "
+        "1970 (TradingView's UNIX time): export the dates as ISO time or YYYY-MM-DD")
+
+
+def test_a_date_column_wins_over_a_time_column_before_it(tmp_path):
+    p = _write(tmp_path, "Time,Date,Close\n16:00,2024-11-21,10.5\n16:00,2024-11-22,11.5\n")
+    assert list(data.read_csv(p).index.strftime("%Y-%m-%d")) == ["2024-11-21", "2024-11-22"]
