@@ -309,8 +309,10 @@ def _volume(values: pd.Series, index, what) -> np.ndarray:
 
 def _name(column) -> str:
     """A column's name as the sources' names are compared: lower case, ``_`` as a space,
-    without MetaTrader's angle brackets (``<CLOSE>``)."""
-    return re.sub(r"^<(.*)>$", r"\1", str(column).strip()).strip().lower().replace("_", " ")
+    without MetaTrader's angle brackets (``<CLOSE>``) or the footnote marks of Yahoo's web
+    table (``Close*``, ``Adj Close**``)."""
+    name = re.sub(r"^<(.*)>$", r"\1", str(column).strip()).strip().rstrip("*").strip()
+    return name.lower().replace("_", " ")
 
 
 def check_prices(prices: pd.DataFrame, what: str) -> pd.DataFrame:

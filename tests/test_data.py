@@ -843,3 +843,9 @@ def test_a_tradingview_export_names_its_dates_time(tmp_path):
 def test_a_date_column_wins_over_a_time_column_before_it(tmp_path):
     p = _write(tmp_path, "Time,Date,Close\n16:00,2024-11-21,10.5\n16:00,2024-11-22,11.5\n")
     assert list(data.read_csv(p).index.strftime("%Y-%m-%d")) == ["2024-11-21", "2024-11-22"]
+
+
+def test_yahoos_web_table_footnote_marks_are_not_part_of_the_names(tmp_path):
+    p = _write(tmp_path, "Date,Open,High,Low,Close*,Adj Close**,Volume\n"
+                         "2024-11-21,10,11,9,10.5,10.5,100\n2024-11-22,10.5,12,10,11.5,11.5,200\n")
+    assert list(data.read_csv(p)["close"]) == [10.5, 11.5]
