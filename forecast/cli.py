@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import sys
 import traceback
 
-from forecast.errors import ForecastError
+from forecast.errors import ForecastError, did_you_mean
 from forecast.quiet import quiet_tensorflow
 
 # TensorFlow prints start-up chatter on stderr unless told otherwise before it is imported
@@ -62,8 +63,11 @@ def experiment_from_args(args):
     extra = load_plugins(args)  # before the file: it may name their indicators and models
     exp = config.load_experiment(args.config)
     models = None
-    if args.models:
-        names = [m.strip() for m in args.models.split(",") if m.strip()]
+    if args.models is not None:
+        names = re.split(r"[\s,]+", args.models.strip(" ,"))  # "a,b", "a, b" or "a b"
+        if names == [""]:
+            raise ForecastError("--models names no model: give a comma-separated list, e.g. "
+                                "--models naive,ridge (forecast models lists them)")
         models = {m: exp.models.get(m, {}) for m in names}
     source = args.source or ("csv" if args.csv else None)
     ticker = args.ticker
@@ -121,6 +125,11 @@ def cmd_compare(args):
     from pathlib import Path
 
     from forecast import report
+    if Path(args.output).is_dir():
+        raise ForecastError(f"-o {args.output} is a folder: name the page's file, e.g. "
+                            f"-o {Path(args.output) / 'compare.html'}")
+    for run_dir in args.run_dirs:
+        check_run_dir(run_dir)
     existed = Path(args.output).is_file()
     path = report.render_compare(args.run_dirs, args.output)
     if existed:
@@ -157,9 +166,34 @@ def cmd_report(args):
     from pathlib import Path
 
     from forecast import report
+    check_run_dir(args.run_dir)
     path = report.render(args.run_dir)
-    report.render_index(Path(args.run_dir).resolve().parent.parent)
+    root = Path(args.run_dir).resolve().parent.parent  # reports/<experiment>/<run-id>
+    if (root / "index.html").is_file():  # never an index.html where forecast wrote none
+        report.render_index(root)
     print(path)
+
+
+def check_run_dir(path) -> None:
+    """Refuse, saying what it is, a path that is no run directory: missing, a file, or a
+    folder of runs (reports/ or reports/<experiment>/). A damaged run is runs.load's."""
+    from pathlib import Path
+
+    from forecast import runs
+    p = Path(path)
+    if not p.exists():
+        raise ForecastError(f"{path} does not exist: name a run directory, "
+                            "reports/<experiment>/<run-id> (forecast run prints it last)")
+    if not p.is_dir():
+        raise ForecastError(f"{path} is a file, not a run directory: name the folder that "
+                            "holds its metrics.json")
+    if (p / "metrics.json").exists():
+        return
+    inside = runs.find(p) or sorted((m.parent for m in p.glob("*/metrics.json")
+                                     if not m.parent.name.startswith(".")), reverse=True)
+    if inside:
+        raise ForecastError(f"{path} holds runs but is not one: name one, "
+                            f"e.g. {inside[0]}")
 
 
 def cmd_indicators(args):
@@ -262,8 +296,22 @@ def add_run_options(r):
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's mistakes (a wrong option, a value that is not a number) as one line and
+    exit code 2, like every other error; its usage block is what --help is for."""
+
+    def error(self, message):
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if choice:
+            choices = re.findall(r"'([^']*)'", choice.group(2))
+            message = message[:choice.end(1) + 1] + "." + did_you_mean(choice.group(1),
+                                                                       choices)
+        where = f"{self.prog} --help" if " " in self.prog else "forecast COMMAND --help"
+        self.exit(2, f"forecast: error: {message} ({where} lists the options)\n")
+
+
 def _parser():
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="forecast", description="Honest walk-forward backtests of stock-price "
         "forecasting models, compared with naive persistence (tomorrow = today).")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
@@ -284,20 +332,25 @@ def _parser():
     f = sub.add_parser("fetch", help="download prices into the local cache",
                        description="Download daily prices (adjusted) into data/cache so "
                        "later runs work offline.")
-    f.add_argument("tickers", nargs="+", metavar="TICKER")
-    f.add_argument("--source", default="yahoo", choices=["sample", "yahoo"])
+    f.add_argument("tickers", nargs="+", metavar="TICKER",
+                   help="symbols, e.g. AAPL MSFT ^GSPC")
+    f.add_argument("--source", default="yahoo", choices=["sample", "yahoo"],
+                   help="yahoo: download via yfinance (default); sample: the bundled "
+                   "^GSPC and ^IXIC (offline, nothing to fetch)")
     f.add_argument("--start", metavar="YYYY-MM-DD", help="first day to download")
     f.add_argument("--end", metavar="YYYY-MM-DD", help="last day to download")
     f.set_defaults(func=cmd_fetch)
 
     rp = sub.add_parser("report", help="re-render a run's report.html",
                         description="Render report.html of RUN_DIR from its files alone.")
-    rp.add_argument("run_dir", metavar="RUN_DIR")
+    rp.add_argument("run_dir", metavar="RUN_DIR",
+                    help="a run directory, reports/<experiment>/<run-id>")
     rp.set_defaults(func=cmd_report)
 
     c = sub.add_parser("compare", help="one page comparing several runs",
                        description="Write one HTML page comparing RUN_DIRs model by model.")
-    c.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    c.add_argument("run_dirs", nargs="+", metavar="RUN_DIR",
+                   help="run directories, reports/<experiment>/<run-id>")
     c.add_argument("-o", "--output", default="reports/compare.html", metavar="FILE",
                    help="where the page goes (default: reports/compare.html)")
     c.set_defaults(func=cmd_compare)
@@ -323,7 +376,9 @@ def _parser():
                        "with --all also every pandas-ta indicator, usable by its name.")
     i.add_argument("--all", action="store_true", help="also list pandas-ta's indicators")
     i.set_defaults(func=cmd_indicators)
-    m = sub.add_parser("models", help="list the models an experiment can compare")
+    m = sub.add_parser("models", help="list the models an experiment can compare",
+                       description="The registered models (forecast's and your plugins') "
+                       "with their parameters' defaults, usable as [models.NAME].")
     m.set_defaults(func=cmd_models)
     for s in (r, sw, i, m):
         s.add_argument("--plugin", action="append", metavar="PATH_OR_MODULE",

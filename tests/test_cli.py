@@ -212,3 +212,63 @@ def test_the_readme_names_every_option_of_run_and_sweep():
     swept = re.search(r"The other options are `forecast run`'s \(`([^`]*)`\)", readme)
     sweep_options = {o for a in commands["sweep"]._actions for o in a.option_strings}
     assert set(swept.group(1).split()) <= sweep_options
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "TINY", "--epochs", "ten"], "argument --epochs: invalid int value: 'ten' "
+     "(forecast run --help lists the options)"),
+    (["runn", "TINY"], "argument COMMAND: invalid choice: 'runn'. Did you mean \"run\"? "
+     "(forecast COMMAND --help lists the options)"),
+    (["run", "TINY", "--source", "yaho"], "invalid choice: 'yaho'. Did you mean \"yahoo\"?"),
+    (["run"], "the following arguments are required: config (forecast run --help"),
+    (["run", "TINY", "--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_a_mistyped_command_line_is_one_line_and_exit_2(tiny_toml, capsys, args, message):
+    with pytest.raises(SystemExit) as info:
+        cli.main([str(tiny_toml) if a == "TINY" else a for a in args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert info.value.code == 2 and len(err) == 1  # no usage block: that is --help's
+    assert err[0].startswith("forecast: error: ") and message in err[0]
+
+
+def test_models_flag_takes_commas_or_spaces_and_refuses_none(capsys):
+    toml = "backtests/sp500_single_vs_stacked.toml"
+    for given in ("drift,ridge", "drift, ridge", "drift ridge", " ridge,drift, "):
+        assert set(args_of("run", toml, "--models", given).models) == {"drift", "ridge"}
+    for given in ("", " , "):
+        with pytest.raises(config.ForecastError, match="--models names no model: give a "
+                           "comma-separated list, e.g. --models naive,ridge"):
+            args_of("run", toml, "--models", given)
+
+
+def test_report_and_compare_say_what_a_path_is_instead_of_a_run(tiny_toml, tmp_path,
+                                                                 capsys):
+    import shutil
+    out = tmp_path / "reports"
+    assert cli.main(["run", str(tiny_toml), "--models", "naive", "--out", str(out),
+                     "--quiet"]) == 0
+    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    for path, message in [
+            (tmp_path / "nope", "does not exist: name a run directory, "
+             "reports/<experiment>/<run-id>"),
+            (tiny_toml, "is a file, not a run directory"),
+            (out, f"holds runs but is not one: name one, e.g. {run_dir}"),
+            (run_dir.parent, f"holds runs but is not one: name one, e.g. {run_dir}")]:
+        for args in (["report", str(path)], ["compare", str(run_dir), str(path)]):
+            assert cli.main(args) == 2, args
+            err = capsys.readouterr().err.strip().splitlines()
+            assert len(err) == 1 and err[0].startswith(f"forecast: error: {path} {message}")
+    assert cli.main(["compare", str(run_dir), "-o", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (f"forecast: error: -o {out} is a folder: name "
+                                               f"the page's file, e.g. -o {out / 'compare.html'}")
+    # a run copied out of its reports folder: its report, and no index.html two levels up
+    copy = tmp_path / "elsewhere" / "mine" / "run"
+    shutil.copytree(run_dir, copy)
+    (copy / "report.html").unlink()
+    assert cli.main(["report", str(copy)]) == 0
+    assert (copy / "report.html").is_file()
+    assert not (tmp_path / "elsewhere" / "index.html").exists()
+    (out / "index.html").unlink()  # in its reports folder: the index is rebuilt as before
+    (out / "index.html").write_text("old")
+    assert cli.main(["report", str(run_dir)]) == 0
+    assert run_dir.name in (out / "index.html").read_text()
