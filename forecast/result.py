@@ -181,14 +181,23 @@ class Result:
                         m.get("cache"))
         names = {f.name for f in dataclasses.fields(Fold)}
         return cls(
-            experiment, predictions, data,
+            experiment, _in_ns(predictions), data,
             {n: ModelResult.from_json(n, v) for n, v in m.get("models", {}).items()},
             [Fold(**{k: v for k, v in f.items() if k in names}) for f in m.get("folds", [])],
             list(m.get("features", [])), dict(m.get("audit", {})),
             float(m.get("walkforward_seconds") or 0.0), m.get("device", "cpu"),
-            dict(m.get("versions", {})), m.get("trading"), m.get("buy_and_hold"), equity,
-            None, list(m.get("plugins", [])), m.get("run_id"), m.get("created"),
+            dict(m.get("versions", {})), m.get("trading"), m.get("buy_and_hold"),
+            None if equity is None else _in_ns(equity), None, list(m.get("plugins", [])), m.get("run_id"), m.get("created"),
             None if path is None else Path(path))
+
+
+def _in_ns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates read back from a CSV in the unit of a fresh run's (pandas 3 reads them in
+    microseconds, prices are in nanoseconds): else ``fresh.predictions.equals(loaded
+    .predictions)`` is False for the same rows."""
+    if "date" in frame.columns and frame["date"].dtype != "datetime64[ns]":
+        frame = frame.assign(date=frame["date"].astype("datetime64[ns]"))
+    return frame
 
 
 def _short(value) -> str:

@@ -273,13 +273,17 @@ def load(run_dir, *, predictions=True) -> Result:
 
 def _experiment(path, metrics):
     """The run's experiment; a run written by a version whose settings no longer validate
-    (or a plugin not loaded now) still opens, with its name and ticker."""
+    (or a plugin or a script's model not loaded now) still opens, with its name, ticker,
+    target and models (the target picks the scores its summary and report show)."""
     try:
         return config.from_dict(tomllib.loads(path.read_text(encoding="utf-8")))
     except (ForecastError, tomllib.TOMLDecodeError, FileNotFoundError):
-        name = metrics.get("experiment", path.parent.parent.name) if isinstance(
-            metrics, dict) else path.parent.parent.name
-        return config.Experiment(name=str(name))
+        m = metrics if isinstance(metrics, dict) else {}
+        target = m.get("target") if m.get("target") in TARGETS else "return"
+        return config.Experiment(
+            name=str(m.get("experiment", path.parent.parent.name)),
+            features=config.FeatureSpec(target=target),
+            models={str(n): {} for n in m.get("models") or {"naive": {}}})
 
 
 def find(root="reports") -> list[Path]:

@@ -69,6 +69,10 @@ def test_save_writes_what_the_cli_writes_and_load_run_reads_it_back(result, tmp_
     assert again.metrics == saved
     pd.testing.assert_frame_equal(again.summary(), result.summary(), check_exact=False,
                                   rtol=1e-6)
+    # the same frames as the run's, dates in the same unit (CSV: rounded numbers)
+    pd.testing.assert_frame_equal(again.predictions, result.predictions, check_exact=False,
+                                  rtol=1e-6)
+    pd.testing.assert_frame_equal(again.equity, result.equity, check_exact=False, atol=1e-6)
     assert again.run_id == path.name
 
 
@@ -217,3 +221,17 @@ def test_a_plugin_loaded_by_an_earlier_call_is_recorded_by_the_run_that_uses_it(
     assert [p["name"] for p in later.plugins] == [plugin]
     saved = later.save(tmp_path)
     assert forecast.load_experiment(saved / "experiment.toml").plugins == (plugin,)
+
+
+def test_a_run_whose_model_is_not_loaded_now_opens_with_its_target_and_models(closes,
+                                                                             tmp_path):
+    direction = {**BASELINES, "features.target": "direction", "models": ["naive", "logistic"]}
+    path = forecast.backtest(forecast.Experiment(name="up"), prices=closes,
+                             overrides=direction, progress=False).save(tmp_path)
+    toml = path / "experiment.toml"  # as if logistic had been a script's own model
+    toml.write_text(toml.read_text().replace("[models.logistic]", "[models.from_a_script]"))
+    again = forecast.load_run(path)
+    assert again.experiment.features.target == "direction"
+    assert list(again.experiment.models) == ["naive", "logistic"]
+    assert list(again.summary().columns[:2]) == ["accuracy", "brier"]
+    assert "target direction, 2 folds; accuracy: naive " in repr(again)
