@@ -201,10 +201,14 @@ def from_frame(frame: pd.DataFrame, what="prices", *, date_format=None) -> pd.Da
     optionally open/high/low/volume). The repairs are in ``attrs["repairs"]``.
     """
     if not isinstance(frame, pd.DataFrame):
-        fix = ": for closes alone, pass series.to_frame('close')" \
-            if isinstance(frame, pd.Series) else ""
+        kind, fix = type(frame).__name__, ""
+        if isinstance(frame, pd.Series):
+            fix = ": for closes alone, pass series.to_frame('close')"
+        elif hasattr(frame, "to_pandas"):  # polars, pyarrow: "got DataFrame" would puzzle
+            kind = f"{type(frame).__module__.split('.')[0]} {kind}"
+            fix = ": convert it with .to_pandas()"
         raise ForecastError(f"{what} must be a pandas DataFrame with a date index and a close "
-                            f"column, got {type(frame).__name__}{fix}")
+                            f"column, got {kind}{fix}")
     frame = one_ticker(frame, what)
     date_col = _date_column(frame.columns)
     if date_col is not None and not isinstance(frame.index, pd.DatetimeIndex):

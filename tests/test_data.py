@@ -849,3 +849,11 @@ def test_yahoos_web_table_footnote_marks_are_not_part_of_the_names(tmp_path):
     p = _write(tmp_path, "Date,Open,High,Low,Close*,Adj Close**,Volume\n"
                          "2024-11-21,10,11,9,10.5,10.5,100\n2024-11-22,10.5,12,10,11.5,11.5,200\n")
     assert list(data.read_csv(p)["close"]) == [10.5, 11.5]
+
+
+def test_a_polars_frame_is_told_to_convert():
+    DataFrame = type("DataFrame", (), {"__module__": "polars.dataframe.frame",
+                                       "to_pandas": lambda self: None})
+    assert _error(data.from_frame, DataFrame()) == (
+        "prices must be a pandas DataFrame with a date index and a close column, got polars "
+        "DataFrame: convert it with .to_pandas()")
