@@ -585,8 +585,9 @@ def _decimal_commas(values: pd.DataFrame, path, sep, first_line=2) -> pd.DataFra
                       .str.replace(",", ".", regex=False))
 
 
-# dates with the month's English name: no day/month order to guess (Nov 22, 2024)
-_MONTH_NAMES = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y")
+# dates with the month's English name: no day/month order to guess (Nov 22, 2024); years
+# of four digits only: 22-Nov-49 could be 1949 or 2049
+_MONTH_NAMES = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y")
 
 
 def _parse_dates(values: pd.Series, where, date_format=None, *, first_line=2):

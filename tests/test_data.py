@@ -857,3 +857,8 @@ def test_a_polars_frame_is_told_to_convert():
     assert _error(data.from_frame, DataFrame()) == (
         "prices must be a pandas DataFrame with a date index and a close column, got polars "
         "DataFrame: convert it with .to_pandas()")
+
+
+def test_a_two_digit_year_is_not_given_a_century(tmp_path):
+    p = _write(tmp_path, "Date,Close\n03-Jan-50,16.66\n04-Jan-50,16.85\n")
+    assert "cannot read the date '03-Jan-50' on line 2" in _error(data.read_csv, p)
