@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import sys
+from datetime import datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +58,46 @@ def load_experiment(path, overrides: dict | None = None) -> Experiment:
     {"epochs": 1}, "models": ["naive", "ridge"]}``) or an :class:`Experiment`; either is
     checked as a file is.
     """
-    return config.override(_experiment(path, "load_experiment"), overrides)
+    return config.override(_experiment(path, "load_experiment"), _overrides(overrides))
+
+
+# the tables of an experiment file: {"training": {"epochs": 3}} is "training.epochs": 3
+_SECTIONS = tuple(f.name for f in dataclasses.fields(Experiment)
+                  if dataclasses.is_dataclass(f.default))
+
+
+def _overrides(overrides) -> dict:
+    """Dotted keys, from dotted keys or tables nested as the file nests them."""
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, dict):
+        raise ForecastError("overrides must be a dict of dotted keys, e.g. "
+                            f'{{"training.epochs": 3}}, got {type(overrides).__name__}')
+    out = {}
+    for key, value in _plain(overrides).items():
+        if key in _SECTIONS and isinstance(value, dict):
+            out.update({f"{key}.{k}": v for k, v in value.items()})
+        elif key in _SECTIONS and not dataclasses.is_dataclass(value):
+            raise ForecastError(f'"{key}" must be a dict of its settings, e.g. {{"{key}": '
+                                f'{{...}}}}, or dotted keys such as "{key}.NAME", got '
+                                f"{value!r}")
+        else:
+            out[key] = value
+    return out
+
+
+def _plain(value):
+    """Settings as TOML's plain values, from what a notebook holds: a NumPy number as
+    Python's (``np.arange`` in a loop), a Timestamp or datetime at midnight as its day."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, datetime) and value.time() == time(0):
+        return value.date()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
 
 
 def _experiment(given, who: str) -> Experiment:
@@ -72,7 +112,7 @@ def _experiment(given, who: str) -> Experiment:
                  if (v := getattr(given, f.name)) is not None
                  and not (f.name == "seed" and given.seeds)}
     if isinstance(given, dict):
-        return config.from_dict(given, where="settings")
+        return config.from_dict(_plain(given), where="settings")
     raise ForecastError(f"{who} needs an Experiment, a dict of settings or the path of an "
                         f"experiment file, got {type(given).__name__}: e.g. "
                         f'{who}("backtests/sp500_single_vs_stacked.toml")')
@@ -99,7 +139,7 @@ def backtest(experiment_or_path, *, prices: pd.DataFrame | None = None,
                                             else plugins)]
     _plugins.load(specs)
     exp = _experiment(experiment_or_path, "backtest")
-    overrides = dict(overrides or {})
+    overrides = _overrides(overrides)
     if specs:
         overrides["plugins"] = list(dict.fromkeys([*exp.plugins, *specs]))
     exp = _record_plugins_used(config.override(exp, overrides))

@@ -235,3 +235,20 @@ def test_a_run_whose_model_is_not_loaded_now_opens_with_its_target_and_models(cl
     assert list(again.experiment.models) == ["naive", "logistic"]
     assert list(again.summary().columns[:2]) == ["accuracy", "brier"]
     assert "target direction, 2 folds; accuracy: naive " in repr(again)
+
+
+def test_overrides_as_a_notebook_holds_them():
+    path = "backtests/sp500_single_vs_stacked.toml"
+    exp = forecast.load_experiment(path, {"training": {"epochs": np.int64(2)},  # as nested
+                                          "data": {"start": pd.Timestamp("2005-01-01")},
+                                          "split.folds": np.arange(3, 4)[0]})
+    assert (exp.training.epochs, exp.data.start, exp.split.folds) == (2, "2005-01-01", 3)
+    assert type(exp.training.epochs) is int
+    assert forecast.load_experiment(forecast.Experiment(seed=np.int64(3))).seed == 3
+    for bad, match in (([("training.epochs", 3)], "overrides must be a dict of dotted keys"),
+                       ({"training": 3}, '"training" must be a dict of its settings'),
+                       ({"data.start": pd.Timestamp("2005-01-01 15:30")}, "not a date")):
+        with pytest.raises(ForecastError, match=match):
+            forecast.load_experiment(path, bad)
+    with pytest.raises(ForecastError, match="overrides must be a dict"):
+        forecast.backtest(path, overrides="training.epochs=3")
