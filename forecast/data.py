@@ -329,9 +329,13 @@ def check_prices(prices: pd.DataFrame, what: str) -> pd.DataFrame:
     if prices.index.hasnans:
         raise ForecastError(f"{what} has dates that cannot be read")
     repairs = []
+    empty_volume = "volume" in prices.columns and prices["volume"].isna().all()
+    if empty_volume:  # Investing.com's "-" on every day of a currency: not a volume of 0
+        prices = prices.drop(columns="volume")
     absent = [c for c in COLUMNS if c != "close" and c not in prices.columns]
     if absent == ["volume"]:
-        repairs.append("no volume column: volume indicators are unavailable")
+        repairs.append(f"{'the volume column is empty' if empty_volume else 'no volume column'}"
+                       ": volume indicators are unavailable")
     elif absent:
         repairs.append(f"no {', '.join(absent[:-1])} or {absent[-1]} column: indicators "
                        "that need them are unavailable")

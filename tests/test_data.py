@@ -862,3 +862,14 @@ def test_a_polars_frame_is_told_to_convert():
 def test_a_two_digit_year_is_not_given_a_century(tmp_path):
     p = _write(tmp_path, "Date,Close\n03-Jan-50,16.66\n04-Jan-50,16.85\n")
     assert "cannot read the date '03-Jan-50' on line 2" in _error(data.read_csv, p)
+
+
+def test_a_volume_column_without_a_single_volume_is_no_volume(tmp_path):
+    # Investing.com's currencies: "-" every day; zeros would feed volume indicators nonsense
+    p = _write(tmp_path, '"Date","Price","Open","High","Low","Vol."\n'
+                         '"Nov 21, 2024","1.0472","1.0543","1.0552","1.0462","-"\n'
+                         '"Nov 22, 2024","1.0418","1.0473","1.0497","1.0335","-"\n')
+    prices = data.read_csv(p)
+    assert list(prices.columns) == ["open", "high", "low", "close"]
+    assert prices.attrs["repairs"] == [
+        "the volume column is empty: volume indicators are unavailable"]
