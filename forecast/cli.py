@@ -245,8 +245,11 @@ def _print_summary(result):
     for name, row in table.iterrows():
         cells = " ".join(f"{_number(row.get(c)):>10}" for c in cols)
         print(f"{name:<{width}} {cells} {row.wall_seconds:>7.1f}")
-    print(f"walk-forward {result.walkforward_seconds:.1f} s wall clock (the networks' own "
-          "seconds overlap: they train side by side)")
+    from forecast.models import deterministic
+    side_by_side = sum(not deterministic(n) for n in result.models) > 1
+    print(f"walk-forward {result.walkforward_seconds:.1f} s wall clock"
+          + (" (the networks' own seconds overlap: they train side by side)"
+             if side_by_side else ""))
     if "theil_u" in cols:
         losers = [n for n, m in result.models.items()
                   if n != "naive" and (m.scores.get("theil_u") or 0) >= 1]

@@ -92,7 +92,12 @@ def _import(spec: str, code: str | None) -> dict:
             exec(compile(code, spec, "exec"), module.__dict__)
         except (Exception, SystemExit) as e:  # sys.exit() in a plugin is its failure too
             sys.modules.pop(name, None)
-            raise ForecastError(f"plugin {spec} failed to import: {_one_line(e)}") from e
+            hint = (" (a plugin file's own folder is not on the import path: put that code "
+                    "in the plugin, or install it as a module)"
+                    if isinstance(e, ModuleNotFoundError) and e.name and
+                    (Path(spec).parent / f"{e.name.split('.')[0]}.py").is_file() else "")
+            raise ForecastError(f"plugin {spec} failed to import: {_one_line(e)}{hint}") \
+                from e
     else:
         if spec in _loaded:
             return _loaded[spec]
@@ -102,6 +107,9 @@ def _import(spec: str, code: str | None) -> dict:
             hint = (" (is it installed, or on PYTHONPATH?)"
                     if isinstance(e, ModuleNotFoundError) and e.name == spec.split(".")[0]
                     else "")
+            if Path(spec).is_file():  # a file, not a module, that does not end in .py
+                raise ForecastError(f"plugin {spec} is not a .py file: a plugin file is "
+                                    "Python code ending in .py") from e
             raise ForecastError(f"plugin {spec} failed to import: {_one_line(e)}{hint}") \
                 from e
         file = getattr(module, "__file__", None)
@@ -151,6 +159,9 @@ def _owner(entry) -> str:
 def _read(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise ForecastError(f"plugin {path} is a folder: name a .py file in it, or the "
+                            "module name of an installed package") from None
     except FileNotFoundError:
         raise ForecastError(f"plugin {path} does not exist: check the path (files are "
                             "relative to the experiment file)") from None

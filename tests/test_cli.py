@@ -37,7 +37,10 @@ def test_overrides_change_the_run(tiny_toml, tmp_path, capsys):
     out = tmp_path / "r"
     cli.main(["run", str(tiny_toml), "--out", str(out), "--quiet", "--models", "naive",
               "--folds", "3", "--seed", "9"])
-    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    printed = capsys.readouterr().out.strip().splitlines()
+    run_dir = Path(printed[-1])
+    [line] = [line for line in printed if line.startswith("walk-forward ")]
+    assert line.endswith(" s wall clock")  # no network, so none trained side by side
     m = json.loads((run_dir / "metrics.json").read_text())
     assert list(m["models"]) == ["naive"] and len(m["folds"]) == 3 and m["seed"] == 9
 

@@ -309,3 +309,23 @@ def test_a_plugin_that_exits_or_has_no_name_is_one_line(tmp_path, capsys):
                                                "import: SystemExit: 3")
     assert cli.main(["models", "--plugin", " "]) == 2
     assert "a plugin was named by an empty string" in capsys.readouterr().err
+
+
+def test_a_plugin_path_that_is_no_plugin_file_says_what_it_is(tmp_path, monkeypatch,
+                                                              capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "settings.toml").write_text("[models.naive]\n")
+    (tmp_path / "helper_xyz.py").write_text("X = 1\n")
+    (tmp_path / "uses_helper.py").write_text("from helper_xyz import X\n")
+    for spec, message in [
+            ("folder/", f"plugin {tmp_path / 'folder'} is a folder: name a .py file in it, or "
+             "the module name of an installed package"),
+            ("settings.toml", "plugin settings.toml is not a .py file: a plugin file is "
+             "Python code ending in .py"),
+            ("uses_helper.py", f"plugin {tmp_path / 'uses_helper.py'} failed to import: "
+             "ModuleNotFoundError: No module named 'helper_xyz' (a plugin file's own folder "
+             "is not on the import path: put that code in the plugin, or install it as a "
+             "module)")]:
+        assert cli.main(["models", "--plugin", spec]) == 2
+        assert capsys.readouterr().err.strip() == f"forecast: error: {message}"
