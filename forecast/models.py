@@ -717,8 +717,11 @@ def fit_predict(name: str, model, fold: FoldData, k: int):
     if len(bad):
         day = ("" if fold.dates is None else
                f", the first on {str(fold.dates['test'][bad[0]])[:10]}")
+        why = (" (its training likely diverged: lower learning_rate)"
+               if isinstance(model, KerasForecaster) else "")
         raise ForecastError(f"{where}: predict returned NaN or infinity for {len(bad)} of "
-                            f"{n} test samples{day}: a model must forecast every test day")
+                            f"{n} test samples{day}: a model must forecast every test day"
+                            + why)
     return history, fit_s, values, predict_s
 
 

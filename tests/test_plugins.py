@@ -329,3 +329,30 @@ def test_a_plugin_path_that_is_no_plugin_file_says_what_it_is(tmp_path, monkeypa
              "module)")]:
         assert cli.main(["models", "--plugin", spec]) == 2
         assert capsys.readouterr().err.strip() == f"forecast: error: {message}"
+
+
+def test_a_network_predicting_infinity_is_told_to_lower_its_learning_rate(tiny_toml_file,
+                                                                         tmp_path, capsys):
+    plugin = tmp_path / "diverged_plugin.py"
+    plugin.write_text(textwrap.dedent('''
+        import numpy as np
+        from forecast import KerasForecaster, register_model
+
+        class Diverged(KerasForecaster):  # what a network whose training diverged returns
+            deterministic = True  # no Keras needed to pretend
+
+            def fit(self, fold):
+                return {"loss": [np.inf]}
+
+            def predict(self, fold):
+                return fold.last_price * np.inf
+
+        @register_model("diverged")
+        def diverged(**training):
+            return Diverged(lambda L: [], **training)
+    '''))
+    assert cli.main(["run", str(tiny_toml_file("diverged")), "--plugin", str(plugin),
+                     "--models", "diverged", "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "a model must forecast every test day (its training likely diverged: lower "
+        "learning_rate)")
