@@ -49,7 +49,7 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
     split = splitter(exp)
     samples = split.min_samples()
     if len(prices) < rows_needed(f.lookback, f.horizon, samples) + (f.warmup or 0):
-        _too_short(exp, len(prices), f.warmup or 0)  # before indicators fail on it
+        _too_short(exp, len(prices), f.warmup)  # before indicators fail on it
     feats = build(prices, f.indicators, target=f.target, warmup=f.warmup)
     n = len(feats.frame) - f.lookback - f.horizon + 1
     if n < samples:
@@ -161,10 +161,13 @@ def _fit_predict(k, name, seed, model, data) -> dict:
 
 def _too_short(exp, rows, warmup):
     f, s = exp.features, exp.split
-    need = rows_needed(f.lookback, f.horizon, splitter(exp).min_samples()) + warmup
+    need = rows_needed(f.lookback, f.horizon, splitter(exp).min_samples()) + (warmup or 0)
+    # None: checked before the indicators are built, whose warm-up is not known yet
+    need = f"{need} plus the indicators' warm-up" if warmup is None else f"{need}"
+    warm = "" if warmup is None else f"{warmup} warm-up rows, "
     raise ForecastError(
         f"{exp.data.ticker} has {rows} rows of prices; at least {need} are needed for "
-        f"lookback {f.lookback}, {warmup} warm-up rows, {s.initial_train} training samples "
+        f"lookback {f.lookback}, {warm}{s.initial_train} training samples "
         f"and {s.folds} folds: use a longer history or lower split.initial_train / "
         "split.folds")
 
