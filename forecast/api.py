@@ -190,10 +190,22 @@ def compare(results_or_dirs, *, output=None) -> pd.DataFrame:
     ``.attrs["page"]``): there each target is ranked apart."""
     if isinstance(results_or_dirs, (result.Result, str, Path)):
         results_or_dirs = [results_or_dirs]  # not the characters of a path
+    wrong = [r for r in results_or_dirs if not isinstance(r, (result.Result, str, Path))]
+    if wrong:
+        raise ForecastError("compare takes Results or run directories, got "
+                            f"{type(wrong[0]).__name__}")
     loaded = [r if isinstance(r, result.Result) else runs.load(r) for r in results_or_dirs]
     if not loaded:
         raise ForecastError("compare needs at least one result or run directory")
     table = report.compare_table(loaded)
     if output is not None:
-        table.attrs["page"] = report.render_compare(loaded, output)
+        if Path(output).is_dir():  # as `forecast compare -o FOLDER` is refused
+            raise ForecastError(f"output={str(output)!r} is a folder: name the page's file, "
+                                f"e.g. output={str(Path(output) / 'compare.html')!r}")
+        try:
+            table.attrs["page"] = report.render_compare(loaded, output)
+        except OSError as e:
+            raise ForecastError(f"cannot write the comparison page {output}: "
+                                f"{e.strerror or e}" + (f" ({e.filename})" if e.filename else "")
+                                + "; choose another output") from None
     return table

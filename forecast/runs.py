@@ -253,6 +253,9 @@ def load(run_dir, *, predictions=True) -> Result:
     """The :class:`~forecast.result.Result` saved in ``run_dir`` (``predictions=False``
     skips predictions.csv and equity.csv: an empty frame and None instead)."""
     run_dir = Path(run_dir)
+    if run_dir.is_file():  # else "damaged": Not a directory: .../metrics.json/metrics.json
+        raise ForecastError(f"{run_dir} is a file, not a run directory: name the folder that "
+                            f"holds it, {run_dir.parent}")
     try:
         m = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
         p = (pd.read_csv(run_dir / "predictions.csv", parse_dates=["date"]) if predictions
@@ -262,8 +265,11 @@ def load(run_dir, *, predictions=True) -> Result:
             equity = pd.read_csv(run_dir / "equity.csv", parse_dates=["date"])
         exp = _experiment(run_dir / "experiment.toml", m)
     except FileNotFoundError as e:
-        raise ForecastError(f"{run_dir} is not a run directory: {Path(e.filename).name} is "
-                            "missing") from None
+        inside = find(run_dir) or sorted((f.parent for f in run_dir.glob("*/metrics.json")),
+                                         reverse=True)  # reports/ or reports/<experiment>/
+        raise ForecastError(f"{run_dir} holds runs but is not one: name one, e.g. "
+                            f"{inside[0]}" if inside else f"{run_dir} is not a run directory: "
+                            f"{Path(e.filename).name} is missing") from None
     except (ValueError, OSError) as e:
         raise ForecastError(f"{run_dir} holds a damaged run: {e}") from None
     if not isinstance(m, dict):

@@ -252,3 +252,24 @@ def test_overrides_as_a_notebook_holds_them():
             forecast.load_experiment(path, bad)
     with pytest.raises(ForecastError, match="overrides must be a dict"):
         forecast.backtest(path, overrides="training.epochs=3")
+
+
+def test_wrong_paths_and_items_are_one_line_naming_the_fix(result, tmp_path):
+    run = result.save(tmp_path / "reports")
+    for where in (tmp_path / "reports", run.parent):  # the runs' folder, the experiment's
+        with pytest.raises(ForecastError, match=f"holds runs but is not one: name one, "
+                                                f"e.g. {run}$"):
+            forecast.load_run(where)
+    with pytest.raises(ForecastError, match=f"is a file, not a run directory: name the "
+                                            f"folder that holds it, {run}$"):
+        forecast.load_run(run / "metrics.json")
+    with pytest.raises(ForecastError, match="compare takes Results or run directories, "
+                                            "got int"):
+        forecast.compare([result, 42])
+    with pytest.raises(ForecastError, match="is a folder: name the page's file, e.g. "
+                                            "output='.*compare.html'"):
+        forecast.compare(result, output=tmp_path)
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(ForecastError, match="cannot write the comparison page .*choose "
+                                            "another output"):
+        forecast.compare(result, output=tmp_path / "a_file" / "compare.html")
