@@ -163,10 +163,10 @@ def _too_short(exp, rows, warmup):
     f, s = exp.features, exp.split
     need = rows_needed(f.lookback, f.horizon, splitter(exp).min_samples()) + (warmup or 0)
     # None: checked before the indicators are built, whose warm-up is not known yet
-    need = f"{need} plus the indicators' warm-up" if warmup is None else f"{need}"
+    more = ", plus the indicators' warm-up," if warmup is None else ""
     warm = "" if warmup is None else f"{warmup} warm-up rows, "
     raise ForecastError(
-        f"{exp.data.ticker} has {rows} rows of prices; at least {need} are needed for "
+        f"{exp.data.ticker} has {rows} rows of prices; at least {need} are needed{more} for "
         f"lookback {f.lookback}, {warm}{s.initial_train} training samples "
         f"and {s.folds} folds: use a longer history or lower split.initial_train / "
         "split.folds")

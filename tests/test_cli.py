@@ -52,8 +52,8 @@ def test_overrides_change_the_run(tiny_toml, tmp_path, capsys):
     (["run", "TINY", "--csv", "nope.csv"], "CSV file nope.csv does not exist"),
     (["run", "TINY", "--folds", "0"], "split.folds must be at least 1"),
     (["run", "TINY", "--start", "2007-01-01"], "rows of prices;"),
-    (["run", "TINY", "--folds", "1000"], "at least 1310 plus the indicators' warm-up are "
-     "needed for lookback 10, 300 training samples and 1000 folds"),  # not "0 warm-up rows"
+    (["run", "TINY", "--folds", "1000"], "at least 1310 are needed, plus the indicators' "
+     "warm-up, for lookback 10, 300 training samples and 1000 folds"),  # not "0 warm-up rows"
 ])
 def test_bad_input_is_one_line_and_exit_2(tiny_toml, tmp_path, capsys, args, message):
     args = [str(tiny_toml) if a == "TINY" else a for a in args]
