@@ -168,8 +168,10 @@ def cmd_report(args):
     from forecast import report
     check_run_dir(args.run_dir)
     path = report.render(args.run_dir)
-    root = Path(args.run_dir).resolve().parent.parent  # reports/<experiment>/<run-id>
-    if (root / "index.html").is_file():  # never an index.html where forecast wrote none
+    run_dir = Path(args.run_dir).resolve()
+    root = run_dir.parent.parent  # reports/<experiment>/<run-id>
+    # the index of a reports folder; none two levels above any folder a run was copied to
+    if (root / "index.html").is_file() or re.match(r"\d{8}-\d{6}-", run_dir.name):
         report.render_index(root)
     print(path)
 
