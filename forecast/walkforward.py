@@ -155,7 +155,8 @@ def _fit_predict(k, name, seed, model, data) -> dict:
     return {"fold": k, "model": name, "seed": seed, "pred": pred, "history": history,
             "fits": data.fits,
             "fit_seconds": fit_s, "predict_seconds": predict_s,
-            "epochs_run": len(history.get("loss", [])), "params": model.params,
+            "epochs_run": len(history.get("loss", [])),
+            "params": getattr(model, "params", None),  # optional: a model need not count
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 

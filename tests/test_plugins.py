@@ -256,13 +256,16 @@ def test_a_misbehaving_model_is_named_in_one_line(tiny_toml_file, tmp_path, caps
 
 def test_a_model_returning_a_list_and_no_history_runs(tiny_toml_file, tmp_path):
     plugin = tmp_path / "lenient_plugin.py"
-    plugin.write_text(MISBEHAVING.format(name="lenient", **{
-        **FINE, "fit": "return None", "predict": "return list(fold.last_price)"}))
+    plugin.write_text(MISBEHAVING.format(name="lenient", **{  # and without params
+        **FINE, "fit": "return None", "predict": "return list(fold.last_price)"}).replace(
+            "    params = None\n", ""))
     assert cli.main(["run", str(tiny_toml_file("lenient")), "--plugin", str(plugin),
                      "--models", "lenient", "--out", str(tmp_path), "--quiet"]) == 0
     [run] = tmp_path.glob("lenient/*/predictions.csv")
     p = pd.read_csv(run)
     assert (p[p.model == "lenient"].y_pred == p[p.model == "lenient"].y_last).all()
+    m = json.loads((run.parent / "metrics.json").read_text())
+    assert m["models"]["lenient"]["params"] is None
 
 
 @pytest.mark.parametrize("code, message", [
