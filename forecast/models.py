@@ -697,11 +697,13 @@ def fit_predict(name: str, model, fold: FoldData, k: int):
     the user's code, and they need its name, not the walk-forward's traceback."""
     where = f'model "{name}" in fold {k + 1}'
     history, fit_s = _blamed(where, model.fit, fold)
-    if history is None:
-        history = {}
-    if not isinstance(history, dict):
-        raise ForecastError(f"{where}: fit returned a {type(history).__name__}: return a "
-                            'dict of losses per epoch ({"loss": [...]}) or {}')
+    try:  # metrics.json and the report's training chart keep it
+        history = {str(key): [float(x) for x in losses]
+                   for key, losses in (history or {}).items()}
+    except (AttributeError, TypeError, ValueError):
+        got = repr(history) if len(repr(history)) < 40 else f"a {type(history).__name__}"
+        raise ForecastError(f"{where}: fit returned {got}: return a dict of losses per "
+                            'epoch ({"loss": [0.5, 0.4], "val_loss": [...]}) or {}') from None
     pred, predict_s = _blamed(where, model.predict, fold)
     n = len(fold.X_test)
     try:

@@ -236,7 +236,10 @@ FINE = {"fit": "return {}", "predict": "return fold.last_price.copy()",
      'model "bad_nan" in fold 1: predict returned NaN or infinity for 1 of '),
     ("bad_inf", {"predict": "p = fold.last_price.copy(); p[0] = np.inf; return p"},
      "NaN or infinity for 1 of"),
-    ("bad_history", {"fit": "return [0.1]"}, "fit returned a list: return a dict"),
+    ("bad_history", {"fit": "return [0.1]"}, "fit returned [0.1]: return a dict of losses "
+     "per epoch"),
+    ("bad_losses", {"fit": "return {'loss': 0.5}"}, "fit returned {'loss': 0.5}: return a "
+     'dict of losses per epoch ({"loss": [0.5, 0.4]'),
     ("bad_factory", {"signature": "width"}, 'model "bad_factory" could not be made: '
      "TypeError: make() got an unexpected keyword argument"),
     ("bad_no_predict", {"predict": "pass\n    del predict"},
