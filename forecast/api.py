@@ -88,9 +88,12 @@ def _overrides(overrides) -> dict:
 
 def _plain(value):
     """Settings as TOML's plain values, from what a notebook holds: a NumPy number as
-    Python's (``np.arange`` in a loop), a Timestamp or datetime at midnight as its day."""
+    Python's (``np.arange`` in a loop), a Timestamp or datetime at midnight as its day, a
+    Path as its text."""
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, Path):
+        return str(value)
     if isinstance(value, datetime) and value.time() == time(0):
         return value.date()
     if isinstance(value, dict):
@@ -139,8 +142,12 @@ def backtest(experiment_or_path, *, prices: pd.DataFrame | None = None,
     NumPy's global random states are left as they were.
     """
     quiet_tensorflow()  # its start-up lines are no news to a notebook either
-    specs = [_plugins.resolve(p) for p in ([plugins] if isinstance(plugins, str)
-                                            else plugins)]
+    plugins = _plain([plugins] if isinstance(plugins, (str, Path)) else list(plugins or ()))
+    wrong = [p for p in plugins if not isinstance(p, str)]
+    if wrong:
+        raise ForecastError("plugins must be files or module names, e.g. plugins=["
+                            f'"my_plugin.py", "mypkg.models"], got {type(wrong[0]).__name__}')
+    specs = [_plugins.resolve(p) for p in plugins]
     _plugins.load(specs)
     exp = _experiment(experiment_or_path, "backtest")
     overrides = _overrides(overrides)

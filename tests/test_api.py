@@ -273,3 +273,18 @@ def test_wrong_paths_and_items_are_one_line_naming_the_fix(result, tmp_path):
     with pytest.raises(ForecastError, match="cannot write the comparison page .*choose "
                                             "another output"):
         forecast.compare(result, output=tmp_path / "a_file" / "compare.html")
+
+
+def test_paths_may_be_path_objects(closes, write_csv):
+    plugin = Path("backtests/my_plugin.py")
+    run = forecast.backtest(forecast.Experiment(), prices=closes, plugins=plugin,
+                            overrides=BASELINES, progress=False)
+    assert run.experiment.plugins == (str(plugin.resolve()),)
+    csv = write_csv(closes)
+    exp = forecast.load_experiment(Path("backtests/sp500_single_vs_stacked.toml"),
+                                   {"data": {"source": "csv", "csv": csv},
+                                    "plugins": [plugin]})
+    assert (exp.data.csv, exp.plugins) == (str(csv), (str(plugin.resolve()),))
+    with pytest.raises(ForecastError, match="plugins must be files or module names, e.g. "
+                                            r'plugins=\["my_plugin.py", .*got int'):
+        forecast.backtest(forecast.Experiment(), plugins=[42])
