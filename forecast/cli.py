@@ -128,10 +128,14 @@ def cmd_compare(args):
     if Path(args.output).is_dir():
         raise ForecastError(f"-o {args.output} is a folder: name the page's file, e.g. "
                             f"-o {Path(args.output) / 'compare.html'}")
+    run_dirs = {}
     for run_dir in args.run_dirs:
         check_run_dir(run_dir)
+        if Path(run_dir).resolve() in run_dirs:
+            print(f"note: {run_dir} is named twice: compared once", file=sys.stderr)
+        run_dirs.setdefault(Path(run_dir).resolve(), run_dir)
     existed = Path(args.output).is_file()
-    path = report.render_compare(args.run_dirs, args.output)
+    path = report.render_compare(list(run_dirs.values()), args.output)
     if existed:
         print(f"note: replaced the earlier {path}", file=sys.stderr)
     print(path)

@@ -148,7 +148,10 @@ def load_experiment(path) -> Experiment:
         raise ForecastError(f"cannot read experiment file {path}: {e.strerror or e}") \
             from None
     except tomllib.TOMLDecodeError as e:
-        raise ForecastError(f"{path} is not valid TOML: {e}") from None
+        fix = ("a .py file is a plugin: name it with --plugin, or plugins = [...] in an "
+               "experiment file" if path.suffix == ".py" else
+               "fix that line (backtests/sp500_single_vs_stacked.toml shows the layout)")
+        raise ForecastError(f"{path} is not valid TOML: {e}; {fix}") from None
     if not raw:  # an empty file would run every default, which nobody asked for
         raise ForecastError(f"experiment file {path} is empty: give it settings and models "
                             "(start from a copy of backtests/sp500_single_vs_stacked.toml)")

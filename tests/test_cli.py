@@ -150,6 +150,11 @@ def test_compare_says_what_it_replaced(tiny_toml, tmp_path, capsys):
     assert "replaced" not in capsys.readouterr().err
     assert cli.main(["compare", run_dir, "-o", str(page)]) == 0
     assert capsys.readouterr().err.strip() == f"note: replaced the earlier {page}"
+    once = page.read_text()
+    assert cli.main(["compare", run_dir, run_dir + "/", "-o", str(page)]) == 0
+    assert capsys.readouterr().err.strip().splitlines()[0] == (f"note: {run_dir}/ is named "
+                                                               "twice: compared once")
+    assert page.read_text().count(Path(run_dir).name) == once.count(Path(run_dir).name)
 
 
 def test_console_script_help():

@@ -72,6 +72,15 @@ def test_a_file_that_is_no_experiment_is_refused_saying_what_it_is(tmp_path):
         with pytest.raises(ForecastError, match="empty.toml is empty: give it settings and "
                            "models"):
             config.load_experiment(empty)
+    plugin = tmp_path / "my_plugin.py"  # a plugin given where the experiment goes
+    plugin.write_text("import numpy\n")
+    with pytest.raises(ForecastError, match=r"my_plugin.py is not valid TOML: .*; a .py file "
+                       r"is a plugin: name it with --plugin"):
+        config.load_experiment(plugin)
+    (tmp_path / "x.json").write_text('{"name": "x"}')
+    with pytest.raises(ForecastError, match=r"x.json is not valid TOML: .*\(at line 1, column "
+                       r"1\); fix that line \(backtests/sp500_single_vs_stacked.toml shows"):
+        config.load_experiment(tmp_path / "x.json")
     (tmp_path / "named.toml").write_text('name = "defaults"\n')  # said: the defaults
     assert config.load_experiment(tmp_path / "named.toml").name == "defaults"
 
