@@ -295,7 +295,9 @@ def validate(exp: Experiment) -> Experiment:
     allowed_training = {fl.name for fl in dataclasses.fields(TrainingSpec)} - {"refit"}
     for name, params in exp.models.items():
         if name not in MODELS:
-            raise ForecastError(f'unknown model "{name}".' + did_you_mean(name, MODELS))
+            raise ForecastError(f'unknown model "{name}".' + did_you_mean(name, MODELS)
+                                + " A plugin's model needs its plugin: plugins = [...] in "
+                                "the experiment file, or --plugin")
         where = f"[models.{name}]"
         forecasts = MODELS[name].targets
         if forecasts is not None and f.target not in forecasts:
