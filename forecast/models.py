@@ -734,8 +734,19 @@ def _blamed(where, method, fold):
     except ForecastError as e:
         raise ForecastError(f"{where}: {e}") from e
     except Exception as e:
-        raise ForecastError(f"{where}: {method.__name__} failed: {_why(e)} (--debug shows "
-                            "the traceback)") from e
+        raise ForecastError(f"{where}: {method.__name__} failed{_line(e, method)}: "
+                            f"{_why(e)}") from e
+
+
+def _line(e: BaseException, method) -> str:
+    """' at FILE line N': the last line of the model's own code the error passed through
+    (a sweep's worker has no --debug to show the traceback)."""
+    import sys
+    import traceback
+    module = sys.modules.get(type(getattr(method, "__self__", None)).__module__)
+    file = getattr(module, "__file__", None)
+    lines = [f.lineno for f in traceback.extract_tb(e.__traceback__) if f.filename == file]
+    return f" at {os.path.basename(file)} line {lines[-1]}" if lines else ""
 
 
 def _why(e: BaseException) -> str:

@@ -223,7 +223,8 @@ FINE = {"fit": "return {}", "predict": "return fold.last_price.copy()",
 
 @pytest.mark.parametrize("name, change, message", [
     ("bad_fit", {"fit": "raise ValueError('no luck')"},
-     'model "bad_fit" in fold 1: fit failed: ValueError: no luck (--debug shows'),
+     'model "bad_fit" in fold 1: fit failed at bad_fit_plugin.py line 11: ValueError: no '
+     "luck"),
     ("bad_short", {"predict": "return fold.last_price[:-1]"},
      'model "bad_short" in fold 1: predict returned an array of shape ('),
     ("bad_column", {"predict": "return fold.last_price[:, None]"},
