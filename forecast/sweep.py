@@ -114,7 +114,7 @@ def _as_text_if_date(value):
 
 
 def parse_tickers(text, default: str) -> list[str]:
-    if not text:
+    if text is None:  # no --tickers; an empty one is refused below
         return [default]
     tickers = []
     for t in str(text).split(","):

@@ -241,6 +241,16 @@ def test_a_mistyped_command_line_is_one_line_and_exit_2(tiny_toml, capsys, args,
     assert err[0].startswith("forecast: error: ") and message in err[0]
 
 
+def test_an_empty_tickers_flag_is_refused_not_read_as_the_file_s(tiny_toml, tmp_path,
+                                                                 capsys):
+    for given in ("", " , "):
+        assert cli.main(["sweep", str(tiny_toml), "--tickers", given, "--out",
+                         str(tmp_path), "--quiet"]) == 2
+        assert capsys.readouterr().err.strip() == ("forecast: error: --tickers names no "
+                                                   "ticker: e.g. --tickers ^GSPC,^IXIC")
+    assert not any(tmp_path.iterdir())
+
+
 def test_models_flag_takes_commas_or_spaces_and_refuses_none(capsys):
     toml = "backtests/sp500_single_vs_stacked.toml"
     for given in ("drift,ridge", "drift, ridge", "drift ridge", " ridge,drift, "):
