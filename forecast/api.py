@@ -32,7 +32,8 @@ class Result(result.Result):
 
     def save(self, out="reports") -> Path:
         """Write the run directory (metrics.json, predictions.csv, experiment.toml,
-        report.html) under ``out`` and update ``out/index.html``; its path."""
+        report.html) under ``out`` and update ``out/index.html``; its path, which is also
+        :attr:`path` from now on (with :attr:`run_id`). Each call writes a new run."""
         path = runs.save(self, out, pages=report.render)
         report.render_index(out)
         return path

@@ -63,6 +63,7 @@ def test_save_writes_what_the_cli_writes_and_load_run_reads_it_back(result, tmp_
     cli_dir = next((tmp_path / "cli").glob("*/*/metrics.json")).parent
     assert sorted(p.name for p in path.iterdir()) == sorted(p.name for p in cli_dir.iterdir())
     assert (tmp_path / "api" / "index.html").is_file()
+    assert (result.path, result.run_id) == (path, path.name)
     again = forecast.load_run(path)
     assert isinstance(again, forecast.Result)
     saved = json.loads((path / "metrics.json").read_text())
