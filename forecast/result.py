@@ -141,7 +141,9 @@ class Result:
                           "wall_seconds": m.wall_seconds, "params": m.params}
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index.name = "model"
-        return frame
+        # a score no model has (None for each: no GARCH to test against) is NaN, not an
+        # object column that .round() and arithmetic skip or refuse
+        return frame.astype({c: float for c in frame.columns if frame[c].isna().all()})
 
     @property
     def metrics(self) -> dict:

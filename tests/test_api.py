@@ -289,3 +289,11 @@ def test_paths_may_be_path_objects(closes, write_csv):
     with pytest.raises(ForecastError, match="plugins must be files or module names, e.g. "
                                             r'plugins=\["my_plugin.py", .*got int'):
         forecast.backtest(forecast.Experiment(), plugins=[42])
+
+
+def test_summary_columns_are_numbers_even_where_no_model_has_the_score(result):
+    table = dataclasses.replace(result, models={
+        n: dataclasses.replace(m, scores={**m.scores, "dm_garch_pvalue": None})
+        for n, m in result.models.items()}).summary()
+    assert table["dm_garch_pvalue"].dtype == float
+    assert all(table[c].dtype.kind in "fi" for c in table.columns)
