@@ -48,7 +48,9 @@ def build(prices: pd.DataFrame, indicators, *, target="return", warmup=None) -> 
                             f"{need} rows before every input is defined")
     frame = frame.iloc[warmup:]
     if frame.isna().to_numpy().any() or not np.isfinite(frame.to_numpy()).all():
-        day = frame.index[(~np.isfinite(frame.to_numpy())).any(axis=1).argmax()].date()
-        raise ForecastError(f"an input is undefined on {day} after the warm-up: check the "
-                            "prices around that day")
+        bad = ~np.isfinite(frame.to_numpy())
+        day = frame.index[bad.any(axis=1).argmax()].date()
+        worst = frame.columns[bad.sum(axis=0).argmax()]  # a plugin's all-NaN indicator
+        raise ForecastError(f"an input is undefined on {day} after the warm-up ({worst} is "
+                            "undefined most often): check the prices around that day")
     return Features(frame, close.iloc[warmup:], warmup, causality)

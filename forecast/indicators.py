@@ -179,9 +179,15 @@ def compute(prices: pd.DataFrame, spec: dict) -> pd.Series:
         out = out[0]
     out = _one_column(out, spec)
     # pandas-ta fails silently: None for a short series, the input frame for a bad column
-    if not isinstance(out, pd.Series) or len(out) != len(prices):
+    if out is None:
         raise ForecastError(f"indicator {column_name(spec)} gave no series for "
                             f"{len(prices)} rows: is the history shorter than its length?")
+    if not isinstance(out, pd.Series) or len(out) != len(prices):  # a user's function
+        got = (f"{len(out)} values" if isinstance(out, pd.Series)
+               else f"a {type(out).__name__}")
+        raise ForecastError(f"indicator {column_name(spec)} gave {got} for {len(prices)} "
+                            "rows of prices: return a pandas Series with the prices' index, "
+                            "one value a row")
     return out.astype("float64").rename(column_name(spec))
 
 

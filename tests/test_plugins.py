@@ -363,3 +363,25 @@ def test_a_network_predicting_infinity_is_told_to_lower_its_learning_rate(tiny_t
     assert capsys.readouterr().err.strip().endswith(
         "a model must forecast every test day (its training likely diverged: lower "
         "learning_rate)")
+
+
+@pytest.mark.parametrize("body, message", [
+    ('return prices["close"].iloc[:-5]', "indicator odd_ind_0 gave 622 values for 627 rows of "
+     "prices: return a pandas Series with the prices' index, one value a row"),
+    ('return prices["close"].to_numpy()', "indicator odd_ind_1 gave a ndarray for 627 rows"),
+    ('return prices["close"] * np.nan', "an input is undefined on 2005-01-03 after the warm-up "
+     "(odd_ind_2 is undefined most often)"),
+])
+def test_a_misbehaving_indicator_is_named(tiny_toml_file, tmp_path, capsys, body, message):
+    name = message.split("odd_ind_")[1][0]
+    plugin = tmp_path / f"odd_ind_{name}_plugin.py"
+    plugin.write_text("import numpy as np\nfrom forecast import register_indicator\n\n"
+                      f'@register_indicator("odd_ind")\ndef odd(prices, length={name}):\n'
+                      f"    {body}\n".replace('"odd_ind"', f'"odd_ind_{name}"'))
+    toml = tiny_toml_file("odd_ind")
+    toml.write_text(toml.read_text().replace(
+        "lookback = 10", f'lookback = 10\nindicators = [{{ name = "odd_ind_{name}" }}]'))
+    assert cli.main(["run", str(toml), "--plugin", str(plugin), "--models", "naive", "--out",
+                     str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
