@@ -139,7 +139,7 @@ def backtest(experiment_or_path, *, prices: pd.DataFrame | None = None,
     process, but for rounding: TensorFlow fixes its threads at its first op, as many as the
     first backtest's networks side by side ask, and a later backtest that would ask
     another number sums in another order (a stacked LSTM(64, 32): < 1e-9 relative). Set
-    ``TF_NUM_INTRAOP_THREADS`` before the first one for bit-identical runs. Python's and
+    ``TF_NUM_INTRAOP_THREADS`` before TensorFlow starts for bit-identical runs. Python's and
     NumPy's global random states are left as they were.
     """
     quiet_tensorflow()  # its start-up lines are no news to a notebook either
