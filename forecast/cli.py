@@ -60,6 +60,12 @@ def _own_line(args):
 def experiment_from_args(args):
     """The experiment file of ``args.config`` with the command-line overrides applied."""
     from forecast import config
+    for flag, example in (("csv", "prices.csv"), ("out", "reports")):
+        if getattr(args, flag) is not None and not getattr(args, flag).strip():
+            # an empty --csv was ignored (the file's source ran), an empty --out meant "."
+            raise ForecastError(f"--{flag} is empty: name a "
+                                f"{'file' if flag == 'csv' else 'folder'}, e.g. "
+                                f"--{flag} {example}")
     extra = load_plugins(args)  # before the file: it may name their indicators and models
     exp = config.load_experiment(args.config)
     models = None

@@ -52,6 +52,7 @@ def test_overrides_change_the_run(tiny_toml, tmp_path, capsys):
     (["run", "TINY", "--csv", "nope.csv"], "CSV file nope.csv does not exist"),
     (["run", "TINY", "--folds", "0"], "split.folds must be at least 1"),
     (["run", "TINY", "--start", "2007-01-01"], "rows of prices;"),
+    (["run", "TINY", "--csv", ""], "--csv is empty: name a file, e.g. --csv prices.csv"),
     (["run", "TINY", "--folds", "1000"], "at least 1310 are needed, plus the indicators' "
      "warm-up, for lookback 10, 300 training samples and 1000 folds"),  # not "0 warm-up rows"
 ])
@@ -249,6 +250,17 @@ def test_an_empty_tickers_flag_is_refused_not_read_as_the_file_s(tiny_toml, tmp_
         assert capsys.readouterr().err.strip() == ("forecast: error: --tickers names no "
                                                    "ticker: e.g. --tickers ^GSPC,^IXIC")
     assert not any(tmp_path.iterdir())
+
+
+def test_an_empty_out_is_refused_not_read_as_the_working_folder(tiny_toml, tmp_path,
+                                                                 monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for command in ("run", "sweep"):
+        assert cli.main([command, str(tiny_toml), "--models", "naive", "--out", "",
+                         "--quiet"]) == 2
+        assert capsys.readouterr().err.strip() == ("forecast: error: --out is empty: name a "
+                                                   "folder, e.g. --out reports")
+    assert not any(tmp_path.iterdir())  # no index.html, no run directory here
 
 
 def test_models_flag_takes_commas_or_spaces_and_refuses_none(capsys):
