@@ -70,8 +70,11 @@ def experiment_from_args(args):
     exp = config.load_experiment(args.config)
     models = None
     if args.models is not None:
-        names = re.split(r"[\s,]+", args.models.strip(" ,"))  # "a,b", "a, b" or "a b"
-        if names == [""]:
+        from forecast.models import MODELS
+        names = []  # "a,b", "a, b" or "a b"; a registered name with a space stays whole
+        for name in (n.strip() for n in args.models.split(",")):
+            names += [name] if name in MODELS else name.split()
+        if not names:
             raise ForecastError("--models names no model: give a comma-separated list, e.g. "
                                 "--models naive,ridge (forecast models lists them)")
         models = {m: exp.models.get(m, {}) for m in names}

@@ -271,6 +271,13 @@ def test_models_flag_takes_commas_or_spaces_and_refuses_none(capsys):
         with pytest.raises(config.ForecastError, match="--models names no model: give a "
                            "comma-separated list, e.g. --models naive,ridge"):
             args_of("run", toml, "--models", given)
+    from forecast.models import MODELS, Naive, register_model
+    register_model("two words")(lambda **_: Naive())  # a plugin's name may hold a space
+    try:
+        assert set(args_of("run", toml, "--models", "two words, drift").models) == {
+            "two words", "drift"}
+    finally:
+        MODELS.pop("two words")
 
 
 def test_report_and_compare_say_what_a_path_is_instead_of_a_run(tiny_toml, tmp_path,
