@@ -62,9 +62,10 @@ def load_experiment(path, overrides: dict | None = None) -> Experiment:
     return config.override(_experiment(path, "load_experiment"), _overrides(overrides))
 
 
-# the tables of an experiment file: {"training": {"epochs": 3}} is "training.epochs": 3
-_SECTIONS = tuple(f.name for f in dataclasses.fields(Experiment)
-                  if dataclasses.is_dataclass(f.default))
+# the tables of an experiment file and their keys: {"training": {"epochs": 3}} is
+# "training.epochs": 3, and "epochs" alone is refused naming "training.epochs"
+_SECTIONS = {f.name: [k.name for k in dataclasses.fields(f.default)]
+             for f in dataclasses.fields(Experiment) if dataclasses.is_dataclass(f.default)}
 
 
 def _overrides(overrides) -> dict:
@@ -83,6 +84,9 @@ def _overrides(overrides) -> dict:
                                 f'{{...}}}}, or dotted keys such as "{key}.NAME", got '
                                 f"{value!r}")
         else:
+            homes = [f"{s}.{key}" for s, keys in _SECTIONS.items() if key in keys]
+            if homes and key not in Experiment.__dataclass_fields__:
+                raise ForecastError(f'unknown setting "{key}". Did you mean "{homes[0]}"?')
             out[key] = value
     return out
 

@@ -98,6 +98,9 @@ def test_overrides_are_the_same_dotted_keys_as_the_grid(tmp_path):
     with pytest.raises(ForecastError, match='Did you mean "epochs"'):
         forecast.load_experiment("backtests/sp500_single_vs_stacked.toml",
                                  {"training.epoch": 3})
+    for key, home in (("epochs", "training.epochs"), ("ticker", "data.ticker")):
+        with pytest.raises(ForecastError, match=f'"{key}". Did you mean "{home}"'):
+            forecast.load_experiment("backtests/sp500_single_vs_stacked.toml", {key: 1})
     with pytest.raises(ForecastError, match='no model "gru"'):
         forecast.load_experiment("backtests/sp500_single_vs_stacked.toml",
                                  {"models.gru.units": 8})
