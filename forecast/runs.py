@@ -271,7 +271,9 @@ def load(run_dir, *, predictions=True) -> Result:
                             f"{inside[0]}" if inside else f"{run_dir} is not a run directory: "
                             f"{Path(e.filename).name} is missing") from None
     except (ValueError, OSError) as e:
-        raise ForecastError(f"{run_dir} holds a damaged run: {e}") from None
+        again = run_dir / "experiment.toml"  # the settings: the run can be repeated
+        again = f"; run it again: forecast run {again}" if again.is_file() else ""
+        raise ForecastError(f"{run_dir} holds a damaged run: {e}{again}") from None
     if not isinstance(m, dict):
         raise ForecastError(f"{run_dir} holds a damaged run: metrics.json is not an object")
     return Result.from_metrics(m, exp, p, equity, path=run_dir)

@@ -300,6 +300,16 @@ def test_report_and_compare_say_what_a_path_is_instead_of_a_run(tiny_toml, tmp_p
     assert cli.main(["compare", str(run_dir), "-o", str(out)]) == 2
     assert capsys.readouterr().err.strip() == (f"forecast: error: -o {out} is a folder: name "
                                                f"the page's file, e.g. -o {out / 'compare.html'}")
+    damaged = tmp_path / "damaged" / run_dir.name  # half-written files
+    shutil.copytree(run_dir, damaged)
+    for name, args in [("predictions.csv", ["report", str(damaged)]),
+                       ("metrics.json", ["compare", str(run_dir), str(damaged)])]:
+        (damaged / name).write_text("{x\n")
+        assert cli.main(args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"forecast: error: {damaged} holds a "
+                                                   "damaged run: ")
+        assert err[0].endswith(f"; run it again: forecast run {damaged / 'experiment.toml'}")
     # a run copied out of its reports folder: its report, and no index.html two levels up
     copy = tmp_path / "elsewhere" / "mine" / "run"
     shutil.copytree(run_dir, copy)
