@@ -7,6 +7,11 @@ The Python API (the CLI is built on the same calls)::
                                overrides={"training.epochs": 3})
     result.summary()   # one row per model, against naive persistence
     result.save()      # reports/<experiment>/<run-id>/ with report.html
+    old = forecast.load_run("reports/<experiment>/<run-id>")  # a Result again
+    forecast.compare([result, old])  # one row per run and model
+
+Settings come from an experiment file, a dict shaped like one or a :class:`Experiment`;
+``overrides`` are dotted keys (``"training.epochs"``), as ``forecast sweep --grid`` takes.
 
 Extend it with your own indicators and models (:func:`register_indicator`,
 :func:`register_model`, :class:`KerasForecaster`), in a script or in a plugin file named by
