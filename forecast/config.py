@@ -156,6 +156,13 @@ def load_experiment(path) -> Experiment:
         raise ForecastError(f"experiment file {path} is empty: give it settings and models "
                             "(start from a copy of backtests/sp500_single_vs_stacked.toml)")
     raw.setdefault("name", path.stem)
+    data = raw.get("data")
+    if isinstance(data, dict) and isinstance(data.get("csv"), str):
+        # a price file beside the experiment file is found, as its plugins are, unless the
+        # path means a file from the working folder (as it always did)
+        csv, beside = Path(data["csv"]).expanduser(), path.parent / data["csv"]
+        if not csv.is_absolute() and not csv.exists() and beside.is_file():
+            raw["data"] = {**data, "csv": str(beside)}
     if isinstance(raw.get("plugins"), list):  # files are found next to the experiment file
         raw["plugins"] = [plugins.resolve(p, path.parent) if isinstance(p, str) else p
                           for p in raw["plugins"]]

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from forecast import config
@@ -228,3 +230,16 @@ def test_targets_and_the_models_that_forecast_them():
         config.from_dict({"features": {"target": "directon"}})
     with pytest.raises(ForecastError, match="trading.target_vol must be > 0"):
         config.from_dict({"trading": {"target_vol": 0}})
+
+
+def test_a_price_file_beside_the_experiment_file_is_found(tmp_path, monkeypatch, sp500):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    sp500.loc["2005":"2007"].to_csv(folder / "mine.csv")
+    (folder / "exp.toml").write_text('[data]\nsource = "csv"\ncsv = "mine.csv"\n'
+                                     "[models.naive]\n")
+    monkeypatch.chdir(tmp_path)  # not where the experiment file is
+    exp = config.load_experiment("project/exp.toml")
+    assert (exp.data.csv, exp.data.ticker) == (str(Path("project") / "mine.csv"), "mine")
+    (tmp_path / "mine.csv").write_text("Date,Close\n")  # one in the working folder wins,
+    assert config.load_experiment("project/exp.toml").data.csv == "mine.csv"  # as it did
