@@ -391,10 +391,11 @@ def test_compare_puts_runs_side_by_side_model_by_model(tmp_path):
 
 def test_compare_from_the_command_line(tmp_path, capsys):
     a = make_run(tmp_path, run_id="20240101-000000-aaaaaaaa")
+    b = make_run(tmp_path, run_id="20240102-000000-bbbbbbbb")
     out = tmp_path / "c.html"
-    assert cli.main(["compare", str(a), str(a), "-o", str(out)]) == 0
+    assert cli.main(["compare", str(a), str(b), str(a), "-o", str(out)]) == 0
     assert capsys.readouterr().out.strip() == str(out)
-    assert "Comparison of 2 runs" in out.read_text(encoding="utf-8")
+    assert "Comparison of 2 runs" in out.read_text(encoding="utf-8")  # a named twice: once
 
 
 def test_numbers_are_rounded_to_keep_pages_small(tmp_path):
