@@ -35,8 +35,8 @@ def test_to_toml_round_trips(tmp_path):
     ('[features]\nhorizon = 3', "split.gap = 0 is too small for features.horizon = 3"),
     ('[training]\nrefit = "hot"', 'training.refit = "hot" is not one of'),
     ('[models.single_lstmm]', 'unknown model "single_lstmm". Did you mean "single_lstm"?'),
-    ('[models.gradient_boosting]', 'unknown model "gradient_boosting". Valid: '),
-    ('[models.gradient_boosting]', "A plugin's model needs its plugin: plugins = [...] in the "
+    ('[models.xgb]', 'unknown model "xgb". Valid: '),
+    ('[models.xgb]', "A plugin's model needs its plugin: plugins = [...] in the "
      "experiment file, or --plugin"),
     ('[models.single_lstm]\nunit = 3', 'unknown key "unit". Did you mean "units"?'),
     ('[features]\nindicators = [{name = "smaa"}]', 'unknown indicator "smaa". Did you mean'),
