@@ -6,6 +6,7 @@ the traceback). The last line ``forecast run`` prints is the run directory.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import re
 import shlex
@@ -324,8 +325,19 @@ class _Parser(argparse.ArgumentParser):
             choices = re.findall(r"'([^']*)'", choice.group(2))
             message = message[:choice.end(1) + 1] + "." + did_you_mean(choice.group(1),
                                                                        choices)
+        unknown = re.match(r"unrecognized arguments: --(\S+)", message)
+        if unknown:  # the command's options are its subparser's: look in every parser
+            close = difflib.get_close_matches(unknown.group(1), self._options(), n=1)
+            message += f'. Did you mean "--{close[0]}"?' if close else ""
         where = f"{self.prog} --help" if " " in self.prog else "forecast COMMAND --help"
         self.exit(2, f"forecast: error: {message} ({where} lists the options)\n")
+
+
+    def _options(self):
+        subparsers = [a for a in self._actions if isinstance(a, argparse._SubParsersAction)]
+        parsers = [self, *(p for a in subparsers for p in a.choices.values())]
+        return {o[2:] for p in parsers for a in p._actions for o in a.option_strings
+                if o.startswith("--")}  # without the dashes, which every name shares
 
 
 def _parser():

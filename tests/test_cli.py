@@ -232,7 +232,10 @@ def test_the_readme_names_every_option_of_run_and_sweep():
      "(forecast COMMAND --help lists the options)"),
     (["run", "TINY", "--source", "yaho"], "invalid choice: 'yaho'. Did you mean \"yahoo\"?"),
     (["run"], "the following arguments are required: config (forecast run --help"),
-    (["run", "TINY", "--bogus"], "unrecognized arguments: --bogus"),
+    (["run", "TINY", "--bogus"], "unrecognized arguments: --bogus (forecast COMMAND"),
+    (["run", "TINY", "--modles", "naive"],
+     'unrecognized arguments: --modles naive. Did you mean "--models"? (forecast COMMAND'),
+    (["sweep", "TINY", "--tickres", "A"], 'Did you mean "--tickers"?'),
 ])
 def test_a_mistyped_command_line_is_one_line_and_exit_2(tiny_toml, capsys, args, message):
     with pytest.raises(SystemExit) as info:
