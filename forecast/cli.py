@@ -327,7 +327,8 @@ class _Parser(argparse.ArgumentParser):
                                                                        choices)
         unknown = re.match(r"unrecognized arguments: --(\S+)", message)
         if unknown:  # the command's options are its subparser's: look in every parser
-            close = difflib.get_close_matches(unknown.group(1), self._options(), n=1)
+            close = difflib.get_close_matches(unknown.group(1),
+                                              self._options() - {unknown.group(1)}, n=1)
             message += f'. Did you mean "--{close[0]}"?' if close else ""
         where = f"{self.prog} --help" if " " in self.prog else "forecast COMMAND --help"
         self.exit(2, f"forecast: error: {message} ({where} lists the options)\n")
