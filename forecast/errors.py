@@ -18,3 +18,16 @@ def did_you_mean(word, choices):
     if close:
         return f' Did you mean "{close[0]}"?'
     return " Valid: " + ", ".join(sorted(map(str, choices))) + "."
+
+
+def one_line(e: BaseException) -> str:
+    """An error as one line: a ForecastError's message, else ``Type: its first line`` (for
+    code that is not ours: a plugin, a user's model, a Ray task, whose error it unwraps)."""
+    cause = getattr(e, "cause", None)
+    if isinstance(cause, BaseException) and cause is not e:
+        return one_line(cause)
+    text = str(e).strip().splitlines()
+    text = text[0].strip() if text else ""
+    if isinstance(e, ForecastError):
+        return text or type(e).__name__
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__

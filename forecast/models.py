@@ -24,7 +24,7 @@ from typing import Callable, Protocol, runtime_checkable
 import numpy as np
 
 from forecast import audit
-from forecast.errors import ForecastError
+from forecast.errors import ForecastError, one_line
 from forecast.windows import trailing_sum
 
 
@@ -140,7 +140,7 @@ def create(name: str, params: dict):
         hint = (f" (a factory takes its own parameters and the training settings: def "
                 f"{getattr(entry.factory, '__name__', name)}(..., **training))"
                 if isinstance(e, TypeError) else "")
-        raise ForecastError(f'model "{name}" could not be made: {_why(e)}{hint}') from e
+        raise ForecastError(f'model "{name}" could not be made: {one_line(e)}{hint}') from e
     missing = [m for m in ("fit", "predict") if not callable(getattr(model, m, None))]
     if missing:
         raise ForecastError(f'model "{name}": its factory returned a {type(model).__name__}, '
@@ -735,7 +735,7 @@ def _blamed(where, method, fold):
         raise ForecastError(f"{where}: {e}") from e
     except Exception as e:
         raise ForecastError(f"{where}: {method.__name__} failed{_line(e, method)}: "
-                            f"{_why(e)}") from e
+                            f"{one_line(e)}") from e
 
 
 def _line(e: BaseException, method) -> str:
@@ -747,8 +747,3 @@ def _line(e: BaseException, method) -> str:
     file = getattr(module, "__file__", None)
     lines = [f.lineno for f in traceback.extract_tb(e.__traceback__) if f.filename == file]
     return f" at {os.path.basename(file)} line {lines[-1]}" if lines else ""
-
-
-def _why(e: BaseException) -> str:
-    lines = str(e).strip().splitlines()
-    return f"{type(e).__name__}: {lines[0]}" if lines else type(e).__name__

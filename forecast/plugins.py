@@ -21,7 +21,7 @@ import re
 import sys
 from pathlib import Path
 
-from forecast.errors import ForecastError
+from forecast.errors import ForecastError, one_line
 
 GROUP = "forecast.plugins"
 _loaded: dict[str, dict] = {}  # spec -> {"name", "sha256"} of what was imported
@@ -96,7 +96,7 @@ def _import(spec: str, code: str | None) -> dict:
                     "in the plugin, or install it as a module)"
                     if isinstance(e, ModuleNotFoundError) and e.name and
                     (Path(spec).parent / f"{e.name.split('.')[0]}.py").is_file() else "")
-            raise ForecastError(f"plugin {spec} failed to import: {_one_line(e)}{hint}") \
+            raise ForecastError(f"plugin {spec} failed to import: {one_line(e)}{hint}") \
                 from e
     else:
         if spec in _loaded:
@@ -110,7 +110,7 @@ def _import(spec: str, code: str | None) -> dict:
             if Path(spec).is_file():  # a file, not a module, that does not end in .py
                 raise ForecastError(f"plugin {spec} is not a .py file: a plugin file is "
                                     "Python code ending in .py") from e
-            raise ForecastError(f"plugin {spec} failed to import: {_one_line(e)}{hint}") \
+            raise ForecastError(f"plugin {spec} failed to import: {one_line(e)}{hint}") \
                 from e
         file = getattr(module, "__file__", None)
         code = Path(file).read_text(encoding="utf-8") if file else spec
@@ -184,11 +184,6 @@ def _entry_points() -> None:
             ep.load()
         except (Exception, SystemExit) as e:
             raise ForecastError(f"plugin {ep.name} (entry point of {ep.value}) failed to "
-                                f"import: {_one_line(e)}") from e
+                                f"import: {one_line(e)}") from e
         _refuse_replacements(f"{ep.name} (entry point of {ep.value})", before,
                              ep.value)
-
-
-def _one_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__

@@ -33,7 +33,7 @@ from datetime import time as time_of_day
 from pathlib import Path
 
 from forecast import config, plugins, runs
-from forecast.errors import ForecastError
+from forecast.errors import ForecastError, one_line
 from forecast.files import write_atomic
 
 # per model in summary.json, besides the target's headline scores: its trading figures
@@ -184,18 +184,6 @@ def _node():
     if ray is None or not ray.is_initialized():
         return None
     return ray.get_runtime_context().get_node_id()
-
-
-def one_line(e: BaseException) -> str:
-    """The error as one line: a ForecastError's message, else ``Type: message``."""
-    cause = getattr(e, "cause", None)  # a Ray task's error wraps the original one
-    if isinstance(cause, BaseException) and cause is not e:
-        return one_line(cause)
-    text = str(e).strip().splitlines()
-    text = text[0].strip() if text else ""
-    if isinstance(e, ForecastError):
-        return text or type(e).__name__
-    return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
 def thread_env(threads: int) -> dict:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from forecast import cli, sweep
-from forecast.errors import ForecastError
+from forecast.errors import ForecastError, one_line
 
 TICKERS = ("^GSPC", "^IXIC")
 
@@ -196,7 +196,7 @@ def test_invalid_settings_stop_the_sweep_before_any_run(tiny_toml, tmp_path, cap
 def test_failed_run_is_one_line_and_ray_is_imported_only_when_used(tiny_toml):
     out = sweep.run_job(tiny_toml.read_text().replace('ticker = "^GSPC"', 'ticker = "MSFT"'))
     assert "run" not in out and out["error"].startswith('the sample source has no ticker')
-    assert sweep.one_line(ValueError("first\nsecond")) == "ValueError: first"
+    assert one_line(ValueError("first\nsecond")) == "ValueError: first"
     code = textwrap.dedent("""
         import sys, forecast.sweep, forecast.cli
         forecast.cli._parser().parse_args(["sweep", "x.toml"])
