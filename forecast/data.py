@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ForecastError, did_you_mean
+from forecast.errors import ForecastError, did_you_mean, one_line
 from forecast.files import remove_stale, write_atomic
 
 COLUMNS = ["open", "high", "low", "close", "volume"]  # the order of whichever are present
@@ -711,7 +711,7 @@ def download(ticker, start=None, end=None, *, retries=4, backoff=1.0) -> pd.Data
         except Exception as e:
             if not _is_network_error(e):  # Yahoo changed its answers, or yfinance broke
                 raise ForecastError(f"cannot read Yahoo's answer for {ticker!r} "
-                                    f"({type(e).__name__}: {_first_line(e)}): try again "
+                                    f"({one_line(e)}): try again "
                                     "later, update yfinance, or use --source csv") from e
             if _is_dns_error(e):  # no network or no name server: waiting will not help
                 raise ForecastError(f"cannot reach Yahoo for {ticker}: its address does not "
