@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import random
 import sys
-from datetime import datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -59,53 +58,7 @@ def load_experiment(path, overrides: dict | None = None) -> Experiment:
     {"epochs": 1}, "models": ["naive", "ridge"]}``) or an :class:`Experiment`; either is
     checked as a file is.
     """
-    return config.override(_experiment(path, "load_experiment"), _overrides(overrides))
-
-
-# the tables of an experiment file and their keys: {"training": {"epochs": 3}} is
-# "training.epochs": 3, and "epochs" alone is refused naming "training.epochs"
-_SECTIONS = {f.name: [k.name for k in dataclasses.fields(f.default)]
-             for f in dataclasses.fields(Experiment) if dataclasses.is_dataclass(f.default)}
-
-
-def _overrides(overrides) -> dict:
-    """Dotted keys, from dotted keys or tables nested as the file nests them."""
-    if overrides is None:
-        return {}
-    if not isinstance(overrides, dict):
-        raise ForecastError("overrides must be a dict of dotted keys, e.g. "
-                            f'{{"training.epochs": 3}}, got {type(overrides).__name__}')
-    out = {}
-    for key, value in _plain(overrides).items():
-        if key in _SECTIONS and isinstance(value, dict):
-            out.update({f"{key}.{k}": v for k, v in value.items()})
-        elif key in _SECTIONS and not dataclasses.is_dataclass(value):
-            raise ForecastError(f'"{key}" must be a dict of its settings, e.g. {{"{key}": '
-                                f'{{...}}}}, or dotted keys such as "{key}.NAME", got '
-                                f"{value!r}")
-        else:
-            homes = [f"{s}.{key}" for s, keys in _SECTIONS.items() if key in keys]
-            if homes and key not in Experiment.__dataclass_fields__:
-                raise ForecastError(f'unknown setting "{key}". Did you mean "{homes[0]}"?')
-            out[key] = value
-    return out
-
-
-def _plain(value):
-    """Settings as TOML's plain values, from what a notebook holds: a NumPy number as
-    Python's (``np.arange`` in a loop), a Timestamp or datetime at midnight as its day, a
-    Path as its text."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, datetime) and value.time() == time(0):
-        return value.date()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v) for v in value)
-    return value
+    return config.override(_experiment(path, "load_experiment"), overrides)
 
 
 def _experiment(given, who: str) -> Experiment:
@@ -120,7 +73,7 @@ def _experiment(given, who: str) -> Experiment:
                  if (v := getattr(given, f.name)) is not None
                  and not (f.name == "seed" and given.seeds)}
     if isinstance(given, dict):
-        return config.from_dict(_plain(given), where="settings")
+        return config.from_dict(config.plain(given), where="settings")
     raise ForecastError(f"{who} needs an Experiment, a dict of settings or the path of an "
                         f"experiment file, got {type(given).__name__}: e.g. "
                         f'{who}("backtests/sp500_single_vs_stacked.toml")')
@@ -147,7 +100,7 @@ def backtest(experiment_or_path, *, prices: pd.DataFrame | None = None,
     NumPy's global random states are left as they were.
     """
     quiet_tensorflow()  # its start-up lines are no news to a notebook either
-    plugins = _plain([plugins] if isinstance(plugins, (str, Path)) else list(plugins or ()))
+    plugins = config.plain([plugins] if isinstance(plugins, (str, Path)) else list(plugins or ()))
     wrong = [p for p in plugins if not isinstance(p, str)]
     if wrong:
         raise ForecastError("plugins must be files or module names, e.g. plugins=["
@@ -155,7 +108,7 @@ def backtest(experiment_or_path, *, prices: pd.DataFrame | None = None,
     specs = [_plugins.resolve(p) for p in plugins]
     _plugins.load(specs)
     exp = _experiment(experiment_or_path, "backtest")
-    overrides = _overrides(overrides)
+    overrides = config.dotted(overrides)
     if specs:
         overrides["plugins"] = list(dict.fromkeys([*exp.plugins, *specs]))
     exp = _record_plugins_used(config.override(exp, overrides))

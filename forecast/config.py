@@ -10,9 +10,10 @@ import dataclasses
 import math
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 
+import numpy as np
 import tomli_w
 
 from forecast.data import SOURCES, check_date_format, check_ticker, csv_ticker, day_text
@@ -195,16 +196,61 @@ def from_dict(raw: dict, where: str = "experiment") -> Experiment:
     return validate(Experiment(**kw))
 
 
+def dotted(overrides) -> dict:
+    """Dotted keys, from dotted keys or tables nested as the file nests them
+    (``{"training": {"epochs": 3}}`` is ``"training.epochs": 3``); a table's key alone
+    ("epochs") is refused naming its dotted form."""
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, dict):
+        raise ForecastError("overrides must be a dict of dotted keys, e.g. "
+                            f'{{"training.epochs": 3}}, got {type(overrides).__name__}')
+    out = {}
+    for key, value in plain(overrides).items():
+        if key in _SECTIONS and isinstance(value, dict):
+            out.update({f"{key}.{k}": v for k, v in value.items()})
+        elif key in _SECTIONS and not dataclasses.is_dataclass(value):
+            raise ForecastError(f'"{key}" must be a dict of its settings, e.g. {{"{key}": '
+                                f'{{...}}}}, or dotted keys such as "{key}.NAME", got '
+                                f"{value!r}")
+        else:
+            homes = [f"{s}.{key}" for s, spec in _SECTIONS.items()
+                     if key in {f.name for f in dataclasses.fields(spec)}]
+            if homes and key not in Experiment.__dataclass_fields__:
+                raise ForecastError(f'unknown setting "{key}". Did you mean "{homes[0]}"?')
+            out[key] = value
+    return out
+
+
+def plain(value):
+    """Settings as TOML's plain values, from what a notebook holds: a NumPy number as
+    Python's (``np.arange`` in a loop), a Timestamp or datetime at midnight as its day, a
+    Path as its text."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, datetime) and value.time() == time(0):
+        return value.date()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain(v) for v in value)
+    return value
+
+
 def override(exp: Experiment, overrides: dict | None = None) -> Experiment:
     """``exp`` with settings changed by dotted keys, validated like an experiment file.
 
     The one way to change settings, for the CLI's flags, ``sweep --grid`` and the Python
     API: ``{"training.epochs": 5, "split.folds": 3, "models.single_lstm.units": 16,
     "data.ticker": "AAPL", "seed": 7, "models": ["naive", "gru"], "plugins": ["x.py"]}``.
-    ``None`` values are left out (a flag that was not given).
+    ``None`` values are left out (a flag that was not given). Tables nested as in the file
+    (``{"training": {"epochs": 5}}``) and a notebook's values (NumPy numbers, Paths,
+    Timestamps at midnight) are taken too (:func:`dotted`).
     """
     changes, models = {}, None
-    for key, value in (overrides or {}).items():
+    for key, value in dotted(overrides).items():
         if not key.startswith("models.") or value is None:
             changes[key] = value
             continue

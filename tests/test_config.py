@@ -243,3 +243,12 @@ def test_a_price_file_beside_the_experiment_file_is_found(tmp_path, monkeypatch,
     assert (exp.data.csv, exp.data.ticker) == (str(Path("project") / "mine.csv"), "mine")
     (tmp_path / "mine.csv").write_text("Date,Close\n")  # one in the working folder wins,
     assert config.load_experiment("project/exp.toml").data.csv == "mine.csv"  # as it did
+
+
+def test_override_takes_tables_and_notebook_values_and_names_a_bare_key():
+    import numpy as np
+    exp = config.override(config.Experiment(), {"training": {"epochs": np.int64(3)}})
+    assert exp.training.epochs == 3 and type(exp.training.epochs) is int
+    with pytest.raises(ForecastError, match='unknown setting "epochs". Did you mean '
+                                            '"training.epochs"?'):
+        config.override(config.Experiment(), {"epochs": 3})
