@@ -19,29 +19,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "backtests" / "sp500_single_vs_stacked.toml"
-# run a script and report its own peak memory on the last line of stderr
-PEAK = ("import json, resource, runpy, sys; sys.argv = sys.argv[1:]; "
-        "exec('try:\\n runpy.run_path(sys.argv[0], run_name=\"__main__\")\\n"
-        "except SystemExit as e:\\n code = e.code\\nelse:\\n code = 0'); "
-        "print(json.dumps({'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF)"
-        ".ru_maxrss / 1024}), file=sys.stderr); sys.exit(code)")
-
-
 def timed(cmd, env=None):
-    t0 = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
-    seconds = time.perf_counter() - t0
-    if done.returncode:
-        sys.exit(f"bench: {' '.join(map(str, cmd))} failed:\n{done.stderr[-3000:]}")
-    peak = json.loads(done.stderr.strip().splitlines()[-1])["peak_rss_mb"]
-    return done.stdout, round(seconds, 1), round(peak)
+    """``(stdout, seconds, peak RSS MB)`` of the process ``cmd``, measured from outside
+    (``wait4``), so that the process may exit however it likes, as a user's command does."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, cwd=ROOT,
+                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
+        _, status, usage = os.wait4(p.pid, 0)
+        seconds = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if p.returncode:
+        sys.exit(f"bench: {' '.join(map(str, cmd))} failed:\n{stderr[-3000:]}")
+    return stdout, round(seconds, 1), round(usage.ru_maxrss / 1024)
 
 
 def product():
     with tempfile.TemporaryDirectory() as out:
         cli = ROOT / "forecast" / "cli.py"
-        stdout, seconds, peak = timed([sys.executable, "-c", PEAK, str(cli), "run",
+        stdout, seconds, peak = timed([sys.executable, str(cli), "run",
                                        str(CONFIG), "--out", out, "--quiet"],
                                       env={"PYTHONPATH": str(ROOT)})
         run_dir = Path(stdout.strip().splitlines()[-1])
@@ -60,7 +58,7 @@ def product():
 
 
 def reference(path):
-    stdout, seconds, peak = timed([sys.executable, "-c", PEAK, str(path)])
+    stdout, seconds, peak = timed([sys.executable, str(path)])
     r = json.loads(stdout.strip().splitlines()[-1])
     side = {"process_s": seconds, "peak_rss_mb": peak,
             "walkforward_both_s": round(r["single"]["wall_s"] + r["stacked"]["wall_s"], 1)}

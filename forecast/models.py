@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import random
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, runtime_checkable
@@ -178,8 +179,20 @@ def import_backend(side_by_side: int = 1) -> None:
     its share of the cores. By default TensorFlow gives every op all of them, and the small
     kernels of two networks contend for the same threads (W1: 4.0 s instead of 3.5). An
     explicit ``TF_NUM_INTRAOP_THREADS``, or a TensorFlow already running, is left alone.
+
+    Keras is imported with scikit-learn hidden, unless something imported it already:
+    Keras' scikit-learn wrappers import it, and with it SciPy's statistics, ~0.7 s of the
+    ~3 s import for wrappers forecast never uses. forecast's own scikit-learn models import
+    it later as usual; ``keras.wrappers.SKLearn*`` then refuse to work in this process.
     """
-    import keras  # noqa: F401
+    hidden = "sklearn" not in sys.modules
+    if hidden:
+        sys.modules["sklearn"] = None  # `import sklearn` raises ImportError meanwhile
+    try:
+        import keras  # noqa: F401
+    finally:
+        if hidden:
+            del sys.modules["sklearn"]
     import tensorflow as tf
     if side_by_side > 1 and "TF_NUM_INTRAOP_THREADS" not in os.environ:
         try:

@@ -165,6 +165,22 @@ def test_console_script_help():
     assert "experiment file" in out
 
 
+def test_the_command_skips_the_teardown_but_not_the_exit_handlers(tiny_toml, tmp_path):
+    handler_ran = tmp_path / "atexit.txt"
+    plugin = tmp_path / "plugin.py"  # a plugin stands in for Ray or logging's exit handlers
+    plugin.write_text(f"import atexit, pathlib\natexit.register(pathlib.Path("
+                      f"{str(handler_ran)!r}).write_text, 'ran')\n")
+    run = [sys.executable, "-m", "forecast.cli", "run", str(tiny_toml), "--models", "naive",
+           "--out", str(tmp_path / "out"), "--quiet", "--plugin", str(plugin)]
+    done = subprocess.run(run, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (Path(done.stdout.splitlines()[-1]) / "metrics.json").is_file()
+    assert handler_ran.read_text() == "ran"
+    failed = subprocess.run([*run[:4], str(tmp_path / "missing.toml")], capture_output=True,
+                            text=True)
+    assert failed.returncode == 2 and failed.stderr.startswith("forecast: error:")
+
+
 def test_ctrl_c_keeps_finished_folds_and_prints_the_resume_command(tiny_toml, tmp_path,
                                                                    capsys, monkeypatch):
     from forecast import runs

@@ -319,3 +319,14 @@ def test_networks_side_by_side_share_the_cores(env, side_by_side, expected):
     out = subprocess.run([sys.executable, "-c", code.format(side_by_side)], text=True,
                          capture_output=True, env={**os.environ, **env}, check=True)
     assert int(out.stdout.split()[-1]) == expected
+
+
+def test_keras_is_imported_without_scikit_learn_which_imports_as_usual_afterwards():
+    # Keras' scikit-learn wrappers would import scikit-learn and SciPy's statistics (~0.7 s)
+    code = ("import sys; from forecast import models; models.import_backend(); "
+            "print('sklearn' in sys.modules, 'scipy.stats' in sys.modules); "
+            "from sklearn.linear_model import Ridge; "
+            "print(Ridge(alpha=0.0).fit([[0.0], [1.0]], [0.0, 2.0]).coef_[0])")
+    out = subprocess.run([sys.executable, "-c", code], text=True, capture_output=True,
+                         check=True)
+    assert out.stdout.split() == ["False", "False", "2.0"]
