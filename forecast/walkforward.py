@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from forecast import audit, models, plugins, trading
+from forecast import audit, forked, models, plugins, trading
 from forecast.config import Experiment
 from forecast.data import fingerprint, load_prices
 from forecast.errors import ForecastError
@@ -50,25 +50,31 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
     samples = split.min_samples()
     if len(prices) < rows_needed(f.lookback, f.horizon, samples) + (f.warmup or 0):
         _too_short(exp, len(prices), f.warmup)  # before indicators fail on it
-    feats = build(prices, f.indicators, target=f.target, warmup=f.warmup)
+    names = ["naive", *[m for m in exp.models if m != "naive"]]
+    seeds = exp.seeds or (exp.seed,)
+    random = {m: not models.deterministic(m) for m in names}  # deterministic: once a fold
+    runs = [(m, s) for m in names for s in (seeds if random[m] else (None,))]
+    networks = any(random.values())
+
+    def features():
+        return build(prices, f.indicators, target=f.target, warmup=f.warmup)
+
+    def backend():  # warm refit trains the networks side by side (_run_fold)
+        models.import_backend(1 if exp.training.refit == "scratch" else
+                              min(os.cpu_count() or 1, sum(random[m] for m, _ in runs)))
+
+    # TensorFlow's import and the indicators take a few seconds each: on two cores at once
+    feats = forked.while_doing(features, backend) if networks else features()
     n = len(feats.frame) - f.lookback - f.horizon + 1
     if n < samples:
         _too_short(exp, len(prices), feats.dropped)
     windows = make_windows(feats.frame.to_numpy(), feats.close.to_numpy(), f.lookback,
                            f.horizon)
-    names = ["naive", *[m for m in exp.models if m != "naive"]]
-    seeds = exp.seeds or (exp.seed,)
-    random = {m: not models.deterministic(m) for m in names}  # deterministic: once a fold
-    runs = [(m, s) for m in names for s in (seeds if random[m] else (None,))]
     folds = list(split.split(n))
     data_sha = fingerprint(prices)
     done, states = _resume(checkpoint, exp, data_sha, feats)
     records, fold_rows = [], []
     fitted_until = 0
-    networks = any(random.values())
-    if networks:  # warm refit trains the networks side by side (_run_fold)
-        models.import_backend(1 if exp.training.refit == "scratch" else
-                              min(os.cpu_count() or 1, sum(random[m] for m, _ in runs)))
     bar = _progress(len(folds) * len(runs), progress)
     started = time.perf_counter()
     for k, (train, test) in enumerate(folds):

@@ -22,10 +22,12 @@ from forecast import cli, files, runs
 KILLER = r"""
 import os, signal, sys, traceback, json
 K, STEPS = int(os.environ["KILL_AT"]), os.environ.get("STEPS")
-seen = []
+seen, MAIN = [], os.getpid()
 def wrap(name):
     real = getattr(os, name)
     def step(*a, **kw):
+        if os.getpid() != MAIN:  # a child forecast forked (forecast.forked) writes no run
+            return real(*a, **kw)
         frame, fold = sys._getframe(1), None
         while frame:  # inside a fold's checkpoint: which fold
             if frame.f_code.co_filename.endswith("runs.py") and "fold" in frame.f_locals:

@@ -10,7 +10,7 @@ import forecast
 
 PACKAGE = Path(forecast.__file__).parent
 LAYERS = [
-    {"errors", "files", "quiet", "windows", "splits", "metrics", "audit"},
+    {"errors", "files", "forked", "quiet", "windows", "splits", "metrics", "audit"},
     # plugins: above the registries it guards (a plugin may not replace their entries)
     {"data", "config", "indicators", "features", "targets", "models", "trading", "plugins"},
     {"result"},

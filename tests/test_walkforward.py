@@ -248,3 +248,20 @@ def test_a_tiny_validation_fraction_still_keeps_one_sample(tiny_experiment):
     fit, val = walkforward.fit_and_validation(np.arange(100), exp)
     np.testing.assert_array_equal(val, [99])
     np.testing.assert_array_equal(fit, np.arange(99))
+
+
+def test_features_built_in_a_child_while_tensorflow_imports_give_the_same_run(tiny_toml_file):
+    import subprocess
+    import sys
+    code = """
+import sys
+import forecast
+exp = forecast.load_experiment(sys.argv[1])
+first = forecast.backtest(exp, progress=False)  # a fresh process: the features from a child
+forked = "pandas_ta" not in sys.modules  # this process never computed an indicator
+second = forecast.backtest(exp, progress=False)  # TensorFlow imported: no fork
+print(forked, "pandas_ta" in sys.modules, first.predictions.equals(second.predictions))
+"""
+    done = subprocess.run([sys.executable, "-c", code, str(tiny_toml_file("forked"))],
+                          capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["True", "True", "True"], done.stderr[-2000:]
