@@ -571,7 +571,7 @@ class KerasForecaster:
         return fold.to_price(self._predict(fold.X_test))
 
 
-def lstm(units: int, *, return_sequences=False, dropout=0.0):
+def lstm(units: int, *, return_sequences=False, dropout=0.0, shards=1):
     """``keras.layers.LSTM(units, ...)``, on the fastest kernel the device has.
 
     On a GPU that is Keras' own layer (cuDNN). On a CPU it is :func:`fused_lstm`, the same
@@ -582,11 +582,22 @@ def lstm(units: int, *, return_sequences=False, dropout=0.0):
     ``FORECAST_FUSED_LSTM=0`` in the environment asks for Keras' layer on a CPU too, and a
     TensorFlow build without ``BlockLSTMV2`` gets it anyway. The two layers hold the same
     variables in the same order, so a checkpoint of one resumes with the other.
+
+    ``shards`` > 1 (the fused layer only) splits each batch into that many parts, each its
+    own kernel: TensorFlow runs them on separate cores when cores are free. The outputs are
+    the same; the weights' gradients are summed over the parts (another order of summation).
     """
+    _check_shards(shards)
     if device() == "cpu" and use_fused():
-        return fused_lstm()(units, return_sequences=return_sequences, dropout=dropout)
+        return fused_lstm()(units, return_sequences=return_sequences, dropout=dropout,
+                            shards=shards)
     import keras
     return keras.layers.LSTM(units, return_sequences=return_sequences, dropout=dropout)
+
+
+def _check_shards(shards):
+    if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
+        raise ForecastError(f"shards must be a whole number >= 1, got {shards!r}")
 
 
 def use_fused() -> bool:
@@ -629,9 +640,10 @@ def fused_lstm():
         """keras.layers.LSTM (tanh, sigmoid gates, unit forget bias, no state carried
         between batches) computed by TensorFlow's ``BlockLSTMV2`` kernel."""
 
-        def __init__(self, units, *, return_sequences=False, dropout=0.0, **kwargs):
+        def __init__(self, units, *, return_sequences=False, dropout=0.0, shards=1, **kwargs):
             super().__init__(**kwargs)
             self.units, self.return_sequences, self.dropout = units, return_sequences, dropout
+            self.shards = shards
             # drawn in the same order as Keras' LSTM draws them
             self.kernel_initializer = keras.initializers.GlorotUniform()
             self.recurrent_initializer = keras.initializers.Orthogonal()
@@ -652,9 +664,15 @@ def fused_lstm():
             if training and self.dropout:  # one mask for all time steps, as Keras' LSTM
                 x = keras.random.dropout(x, self.dropout, noise_shape=(batch, 1, x.shape[-1]),
                                          seed=self.seed_generator)
-            h = block_lstm(tf.transpose(x, (1, 0, 2)),
-                           tf.concat([self.kernel, self.recurrent_kernel], 0),
-                           tf.convert_to_tensor(self.bias))
+            w = tf.concat([self.kernel, self.recurrent_kernel], 0)
+            b = tf.convert_to_tensor(self.bias)
+            x = tf.transpose(x, (1, 0, 2))
+            n = x.shape[1]  # every batch has one shape: the split is fixed when traced
+            if self.shards > 1 and n is not None and n >= self.shards:
+                parts = [n // self.shards + (i < n % self.shards) for i in range(self.shards)]
+                h = tf.concat([block_lstm(p, w, b) for p in tf.split(x, parts, axis=1)], 1)
+            else:
+                h = block_lstm(x, w, b)
             return tf.transpose(h, (1, 0, 2)) if self.return_sequences else h[-1]
 
         def compute_output_shape(self, input_shape):
@@ -662,24 +680,36 @@ def fused_lstm():
 
         def get_config(self):
             return {**super().get_config(), "units": self.units,
-                    "return_sequences": self.return_sequences, "dropout": self.dropout}
+                    "return_sequences": self.return_sequences, "dropout": self.dropout,
+                    "shards": self.shards}
 
     return FusedLSTM
 
 
-@register_model("single_lstm", units=32, dropout=0.0)
-def single_lstm(units, dropout, **training):
-    """LSTM(units) -> Dense(1)."""
-    return KerasForecaster(lambda L: [lstm(units, dropout=dropout)], **training)
+@register_model("single_lstm", units=32, dropout=0.0, shards=1)
+def single_lstm(units, dropout, shards, **training):
+    """LSTM(units) -> Dense(1).
+
+    ``shards``: each batch in that many parts, a kernel each, on free cores (:func:`lstm`).
+    """
+    _check_shards(shards)
+    return KerasForecaster(lambda L: [lstm(units, dropout=dropout, shards=shards)],
+                           **training)
 
 
-@register_model("stacked_lstm", units=[64, 32], dropout=0.2)
-def stacked_lstm(units, dropout, **training):
-    """LSTM(64, return_sequences) -> Dropout -> LSTM(32) -> Dropout -> Dense(1)."""
+@register_model("stacked_lstm", units=[64, 32], dropout=0.2, shards=1)
+def stacked_lstm(units, dropout, shards, **training):
+    """LSTM(64, return_sequences) -> Dropout -> LSTM(32) -> Dropout -> Dense(1).
+
+    ``shards``: each batch in that many parts, a kernel each, on free cores (:func:`lstm`).
+    """
+    _check_shards(shards)
+
     def layers(L):
         out = []
         for i, u in enumerate(units):
-            out += [lstm(u, return_sequences=i < len(units) - 1), L.Dropout(dropout)]
+            out += [lstm(u, return_sequences=i < len(units) - 1, shards=shards),
+                    L.Dropout(dropout)]
         return out
     return KerasForecaster(layers, **training)
 

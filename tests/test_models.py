@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from forecast import models
+from forecast.errors import ForecastError
 from forecast.models import MODELS, FoldData, create, register_model
 
 
@@ -159,6 +160,35 @@ def test_fused_lstm_is_keras_lstm_forward_and_backward(return_sequences):
     np.testing.assert_allclose(out[0], out[1], atol=1e-5)
     for a, b in zip(*grads, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-4 * np.abs(a).max())
+
+
+@pytest.mark.parametrize("batch", [7, 8])  # parts of 4 + 3, and of 4 + 4
+def test_a_sharded_fused_lstm_is_the_same_layer_computed_by_parts(batch):
+    import keras
+    import tensorflow as tf
+    x = tf.constant(np.random.default_rng(1).normal(size=(batch, 6, 3)).astype("float32"))
+    results = []
+    for shards in (1, 2):
+        keras.utils.set_random_seed(5)
+        layer = models.lstm(4, return_sequences=True, shards=shards)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * tf.range(1.0, 5.0))
+        grads = tape.gradient(loss, [x, *layer.trainable_variables])
+        kernels = [op.type for op in tf.function(layer).get_concrete_function(x).graph
+                   .get_operations() if op.type == "BlockLSTMV2"]
+        results.append((y.numpy(), [g.numpy() for g in grads], len(kernels)))
+    (y1, g1, k1), (y2, g2, k2) = results
+    assert (k1, k2) == (1, 2)  # two kernels: TensorFlow may run them at once
+    np.testing.assert_allclose(y2, y1, rtol=1e-6, atol=1e-7)
+    for a, b in zip(g1, g2, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+
+
+def test_shards_must_be_a_whole_number_of_at_least_one():
+    with pytest.raises(ForecastError, match="shards must be a whole number >= 1, got 0"):
+        create("stacked_lstm", {"shards": 0})
 
 
 def test_fused_lstm_drops_the_same_inputs_at_every_step():
