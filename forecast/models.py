@@ -547,8 +547,10 @@ class KerasForecaster:
                     if model.losses:  # a user's layers' regularisation
                         loss += tf.add_n(model.losses)
                 grads = tape.gradient(loss, model.trainable_variables)
-                model.optimizer.apply(grads, model.trainable_variables)
+                apply(grads, model.trainable_variables)
                 return loss
+
+            apply = fused_adam(model.optimizer) or model.optimizer.apply
 
             self._traced = (model, tf.function(train, autograph=False),
                             tf.function(lambda x: model(x, training=False), autograph=False))
@@ -569,6 +571,42 @@ class KerasForecaster:
 
     def predict(self, fold):
         return fold.to_price(self._predict(fold.X_test))
+
+
+def fused_adam(optimizer):
+    """``optimizer.apply`` as TensorFlow's fused Adam kernel (one op a variable), on the
+    optimizer's own variables; None unless ``optimizer`` is plain ``keras.optimizers.Adam``
+    on float32 variables.
+
+    The same update as Keras' (same formula and variables, so states and checkpoints are
+    interchangeable), in one op instead of ~20 a variable: tracing a network's training step
+    takes ~0.2 s less (W1: stacked LSTM 0.65 -> 0.41 s, on the walk-forward's critical path).
+    """
+    import keras
+    import tensorflow as tf
+    o = optimizer
+    if type(o) is not keras.optimizers.Adam or o.amsgrad or o.use_ema or any(
+            getattr(o, a, None) for a in ("weight_decay", "clipnorm", "clipvalue",
+                                          "global_clipnorm", "loss_scale_factor",
+                                          "gradient_accumulation_steps")):
+        return None
+
+    def apply(grads, variables):
+        if any(v.dtype != "float32" or not isinstance(g, tf.Tensor)  # None, sparse
+               for g, v in zip(grads, variables, strict=True)):
+            return o.apply(grads, variables)
+        step = tf.cast(o.iterations.value + 1, tf.float32)
+        b1, b2 = tf.constant(o.beta_1, tf.float32), tf.constant(o.beta_2, tf.float32)
+        lr = tf.cast(o.learning_rate, tf.float32)  # a variable, or a schedule's value
+        for g, v in zip(grads, variables, strict=True):
+            i = o._get_variable_index(v)  # Keras' own slots: Adam.update_step's m and v
+            tf.raw_ops.ResourceApplyAdam(
+                var=v.value.handle, m=o._momentums[i].value.handle,
+                v=o._velocities[i].value.handle, beta1_power=tf.pow(b1, step),
+                beta2_power=tf.pow(b2, step), lr=lr, beta1=b1, beta2=b2,
+                epsilon=tf.constant(o.epsilon, tf.float32), grad=g)
+        o.iterations.assign_add(1)
+    return apply
 
 
 def lstm(units: int, *, return_sequences=False, dropout=0.0, shards=1):

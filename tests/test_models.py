@@ -360,3 +360,34 @@ def test_keras_is_imported_without_scikit_learn_which_imports_as_usual_afterward
     out = subprocess.run([sys.executable, "-c", code], text=True, capture_output=True,
                          check=True)
     assert out.stdout.split() == ["False", "False", "2.0"]
+
+
+def test_the_fused_adam_update_is_keras_adam_on_the_same_variables():
+    import keras
+    import tensorflow as tf
+    grads = [np.random.default_rng(k).normal(size=(3, 2)).astype("float32") for k in range(4)]
+    after = []
+    for fused in (False, True):
+        var = keras.Variable(np.ones((3, 2), "float32"))
+        opt = keras.optimizers.Adam(0.01)
+        opt.build([var])
+        apply = models.fused_adam(opt) if fused else opt.apply
+        step = tf.function(lambda g: apply([g], [var]), autograph=False)
+        for g in grads:
+            step(tf.constant(g))
+        after.append([var.numpy(), *[v.numpy() for v in opt.variables]])
+        ops = {op.type for op in step.get_concrete_function(tf.constant(grads[0])).graph
+               .get_operations()}
+        assert ("ResourceApplyAdam" in ops) == fused
+    for keras_adam, fused_adam in zip(*after, strict=True):  # weights, step, lr, m, v
+        np.testing.assert_allclose(fused_adam, keras_adam, rtol=1e-6, atol=1e-7)
+    assert after[1][1] == 4  # the step count moved on, as Keras' does
+
+
+@pytest.mark.parametrize("settings", [{"amsgrad": True}, {"clipnorm": 1.0},
+                                      {"weight_decay": 0.01}, {"use_ema": True}])
+def test_an_adam_with_more_than_the_plain_update_keeps_keras_own(settings):
+    import keras
+    assert models.fused_adam(keras.optimizers.Adam(**settings)) is None
+    assert models.fused_adam(keras.optimizers.SGD()) is None
+    assert models.fused_adam(keras.optimizers.Adam()) is not None
