@@ -559,8 +559,10 @@ class KerasForecaster:
     def _val_loss(self, X_val, y_val):
         return float(np.mean((self._predict(X_val) - y_val) ** 2))
 
-    def _predict(self, X, chunk=256):
-        # fixed-size chunks, the last one zero-padded: one traced shape for every fold
+    def _predict(self, X, chunk=128):
+        # fixed-size chunks, the last one zero-padded: one traced shape for every fold (128
+        # rows: W1's validation tails and test folds, ~250-480 rows, are padded less than
+        # to 256, and the kernels' outputs take half the memory)
         n = len(X)
         padded = np.zeros((-(-n // chunk) * chunk, *X.shape[1:]), dtype="float32")
         padded[:n] = X
