@@ -4,8 +4,10 @@ For each seed the darts script (benchmarks/darts_w1.py, in the peers' venv) and 
 W1 run one after the other, each in its own process (darts twice, with torch's default
 threads and with one, the faster kept: see --darts-threads). Both are scored on the test days both
 forecast (darts' start 59 days earlier): Theil's U and the Diebold-Mariano p-value against
-naive persistence per seed, averaged over the seeds. Walk-forward and whole-process seconds
-are medians over the seeds, peak memory the largest. The last line printed is one JSON
+naive persistence per seed, averaged over the seeds, and forecast's errors against darts'
+(`dm_vs_darts`: is the difference more than the seeds' noise?). Walk-forward and
+whole-process seconds are medians over the seeds, peak memory the largest (measured from
+outside each process), beside the peak of a process that only imports TensorFlow. The last line printed is one JSON
 object: `darts`, `forecast`, `ratios` (darts over forecast), `targets` and `targets_met`.
 
 Usage: python benchmarks/bench_peers.py --python benchmarks/.peers-venv/bin/python
@@ -61,8 +63,10 @@ def run_forecast(seed, out):
 
 
 def import_footprint() -> int:
-    """Peak memory of a process that only imports Keras (and so TensorFlow)."""
-    return timed([sys.executable, "-c", "import keras"])[2]
+    """Peak memory of a process that only imports Keras and TensorFlow, as forecast does
+    (``models.import_backend``, after pandas)."""
+    code = "import pandas; from forecast import models; models.import_backend(2)"
+    return timed([sys.executable, "-c", code], env={"PYTHONPATH": str(ROOT)})[2]
 
 
 def scores(preds: pd.DataFrame, days) -> dict:
@@ -73,6 +77,16 @@ def scores(preds: pd.DataFrame, days) -> dict:
         e, e_naive = g.y_pred - g.y_true, g.y_last - g.y_true
         out[kind] = {"theil_u": float(np.sqrt(np.mean(e ** 2) / np.mean(e_naive ** 2))),
                      "dm_pvalue": diebold_mariano(e, e_naive)[1]}
+    return out
+
+
+def against(preds: pd.DataFrame, other: pd.DataFrame, days) -> dict:
+    """Diebold-Mariano test of each network of ``preds`` against the same network of
+    ``other`` on ``days``: (statistic, p-value); a negative statistic: ``preds`` erred less."""
+    out = {}
+    for kind in NETWORKS:
+        a, b = (p[p.model == kind].set_index("date").loc[days] for p in (preds, other))
+        out[kind] = diebold_mariano(a.y_pred - a.y_true, b.y_pred - b.y_true)
     return out
 
 
@@ -122,6 +136,12 @@ def main():
     for name, (runs, preds) in sides.items():
         result[name] = summary(runs, [scores(p, days) for p in preds])
     d, f = result["darts"], result["forecast"]
+    # is the difference in accuracy more than the seeds' noise? seed i of one side against
+    # seed i of the other (each side seeded on its own), means over the seed pairs
+    pairs = [against(fp, dp, days) for fp, dp in zip(sides["forecast"][1], sides["darts"][1])]
+    f["dm_vs_darts"] = {k: {"stat": round(float(np.mean([p[k][0] for p in pairs])), 3),
+                            "pvalue": round(float(np.mean([p[k][1] for p in pairs])), 3)}
+                        for k in NETWORKS}
     result["ratios"] = {k: round(d[f"{k}_s"] / f[f"{k}_s"], 2) for k in TARGETS}
     targets = {f"{k}_{x}x": result["ratios"][k] >= x for k, x in TARGETS.items()}
     for k in NETWORKS:
@@ -131,6 +151,7 @@ def main():
                                                 or f["theil_u"][k] < 1)
     targets["peak_rss_le_darts"] = f["peak_rss_mb"] <= d["peak_rss_mb"]
     f["tensorflow_import_rss_mb"] = import_footprint()
+    f["beyond_tensorflow_import_mb"] = f["peak_rss_mb"] - f["tensorflow_import_rss_mb"]
     result["targets"] = targets
     result["targets_met"] = all(targets.values())
     print(json.dumps(result))
