@@ -540,6 +540,7 @@ class KerasForecaster:
             model, loss_fn = self.model, keras.losses.get(self.loss)
             if not model.optimizer.built:  # its variables made inside the trace cost a retrace
                 model.optimizer.build(model.trainable_variables)
+            apply = fused_adam(model.optimizer) or model.optimizer.apply
 
             def train(x, y):
                 with tf.GradientTape() as tape:
@@ -549,8 +550,6 @@ class KerasForecaster:
                 grads = tape.gradient(loss, model.trainable_variables)
                 apply(grads, model.trainable_variables)
                 return loss
-
-            apply = fused_adam(model.optimizer) or model.optimizer.apply
 
             self._traced = (model, tf.function(train, autograph=False),
                             tf.function(lambda x: model(x, training=False), autograph=False))
@@ -578,7 +577,7 @@ class KerasForecaster:
 def fused_adam(optimizer):
     """``optimizer.apply`` as TensorFlow's fused Adam kernel (one op a variable), on the
     optimizer's own variables; None unless ``optimizer`` is plain ``keras.optimizers.Adam``
-    on float32 variables.
+    (variables that are not float32, and missing or sparse gradients, get Keras' update).
 
     The same update as Keras' (same formula and variables, so states and checkpoints are
     interchangeable), in one op instead of ~20 a variable: tracing a network's training step
