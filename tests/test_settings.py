@@ -12,6 +12,9 @@ OTHER = {"units": lambda d: [3, 2] if isinstance(d, list) else 3, "dropout": lam
          "learning_rate": lambda d: 0.05, "patience": lambda d: 0, "stride": lambda d: 3,
          "min_delta": lambda d: 10.0, "validation_fraction": lambda d: 0.4,
          "refit": lambda d: "scratch", "lam": lambda d: 0.8, "C": lambda d: 1.0}
+# keys that change how a model is computed, not what it learns: they must reach the model
+# and leave its predictions as they were (up to the order of floating-point sums)
+COMPUTE_ONLY = {"shards": lambda d: 2}
 TRAINING = {"epochs": 4, "batch_size": 32, "patience": 2}
 # where a key shows only in some training: patience, when no epoch after the first improves
 CONTEXT = {"patience": {"min_delta": 10.0}}
@@ -42,6 +45,16 @@ def test_every_key_of_a_models_table_changes_its_training_or_is_refused(name, sh
         "training": TRAINING, "models": {"naive": {}, name: {}}})
     before = {}
     for key in accepted_keys(name):
+        if key in COMPUTE_ONLY:
+            value = COMPUTE_ONLY[key](models.MODELS[name].defaults.get(key))
+            exp = config.replace(base, models={"naive": {}, name: {key: value}})
+            model = models.create(name, {key: value})
+            model.model = model.build(5, 4)
+            assert value in {getattr(layer, key, None) for layer in model.model.layers}
+            before.setdefault((), outcome(base, short_prices, name))
+            np.testing.assert_allclose(outcome(exp, short_prices, name)[0], before[()][0],
+                                       rtol=1e-6)
+            continue
         assert key in OTHER, f"{name} accepts {key}: add a value for it to OTHER"
         value = OTHER[key](models.MODELS[name].defaults.get(key))
         context = {f"training.{k}": v for k, v in CONTEXT.get(key, {}).items()}
