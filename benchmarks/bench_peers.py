@@ -7,8 +7,9 @@ forecast (darts' start 59 days earlier): Theil's U and the Diebold-Mariano p-val
 naive persistence per seed, averaged over the seeds, and forecast's errors against darts'
 (`dm_vs_darts`: is the difference more than the seeds' noise?). Walk-forward and
 whole-process seconds are medians over the seeds, peak memory the largest (measured from
-outside each process), beside the peak of a process that only imports TensorFlow. The last line printed is one JSON
-object: `darts`, `forecast`, `ratios` (darts over forecast), `targets` and `targets_met`.
+outside each process), beside the peak of a process that only imports TensorFlow. The last
+line printed is one JSON object: `darts`, `forecast`, `ratios` (darts over forecast),
+`targets` and `targets_met`.
 
 Usage: python benchmarks/bench_peers.py --python benchmarks/.peers-venv/bin/python
                                         [--seeds 42,43,44]
