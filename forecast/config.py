@@ -403,7 +403,7 @@ def _check_training(t: TrainingSpec, prefix: str):
 
 
 # limits of the built-in models' parameters: [low, high)
-_LIMITS = {"units": (1, None), "dropout": (0, 1), "alpha": (0, None)}
+_LIMITS = {"units": (1, None), "dropout": (0, 1), "alpha": (0, None), "shards": (1, None)}
 
 
 def _check_param(where, key, value, default, *, positive=False):

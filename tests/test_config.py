@@ -126,6 +126,8 @@ def test_replace_applies_dotted_overrides_and_validates():
     ({"models": {"single_lstm": {"dropout": 1.0}}}, "dropout must be at least 0 and below 1"),
     ({"models": {"stacked_lstm": {"units": 64}}}, "units must be a list like [64, 32]"),
     ({"models": {"stacked_lstm": {"units": [64, 0]}}}, "units must be at least 1"),
+    ({"models": {"stacked_lstm": {"shards": 0}}}, "[models.stacked_lstm]: shards must be at "
+                                                  "least 1, got 0"),
     ({"models": {"ridge": {"alpha": -1}}}, "alpha must be at least 0"),
     ({"models": {"single_lstm": {"epochs": 0}}}, "models.single_lstm.epochs must be at least 1"),
     ({"models": {"gru": {"learning_rate": -1}}}, "models.gru.learning_rate must be > 0"),
