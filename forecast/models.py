@@ -626,17 +626,13 @@ def lstm(units: int, *, return_sequences=False, dropout=0.0, shards=1):
     own kernel: TensorFlow runs them on separate cores when cores are free. The outputs are
     the same; the weights' gradients are summed over the parts (another order of summation).
     """
-    _check_shards(shards)
+    if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
+        raise ForecastError(f"shards must be a whole number >= 1, got {shards!r}")
     if device() == "cpu" and use_fused():
         return fused_lstm()(units, return_sequences=return_sequences, dropout=dropout,
                             shards=shards)
     import keras
     return keras.layers.LSTM(units, return_sequences=return_sequences, dropout=dropout)
-
-
-def _check_shards(shards):
-    if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
-        raise ForecastError(f"shards must be a whole number >= 1, got {shards!r}")
 
 
 def use_fused() -> bool:
@@ -731,7 +727,6 @@ def single_lstm(units, dropout, shards, **training):
 
     ``shards``: each batch in that many parts, a kernel each, on free cores (:func:`lstm`).
     """
-    _check_shards(shards)
     return KerasForecaster(lambda L: [lstm(units, dropout=dropout, shards=shards)],
                            **training)
 
@@ -742,8 +737,6 @@ def stacked_lstm(units, dropout, shards, **training):
 
     ``shards``: each batch in that many parts, a kernel each, on free cores (:func:`lstm`).
     """
-    _check_shards(shards)
-
     def layers(L):
         out = []
         for i, u in enumerate(units):

@@ -187,8 +187,12 @@ def test_a_sharded_fused_lstm_is_the_same_layer_computed_by_parts(batch):
 
 
 def test_shards_must_be_a_whole_number_of_at_least_one():
-    with pytest.raises(ForecastError, match="shards must be a whole number >= 1, got 0"):
-        create("stacked_lstm", {"shards": 0})
+    # an experiment file's shards are checked with the other settings (test_config); a
+    # plugin builds its layers with lstm() itself
+    for bad in (0, 1.5, True):
+        with pytest.raises(ForecastError, match=f"shards must be a whole number >= 1, got "
+                           f"{bad!r}"):
+            models.lstm(4, shards=bad)
 
 
 def test_fused_lstm_drops_the_same_inputs_at_every_step():
