@@ -58,6 +58,20 @@ def test_networks_train_and_predict_prices(name):
     assert pred.shape == (20,) and np.isfinite(pred).all()
 
 
+@pytest.mark.parametrize("loss, zero", [("mse", 0.0), ("binary_crossentropy", 0.5)])
+def test_an_untrained_network_forecasts_the_scaled_targets_zero(loss, zero):
+    # a return's training mean, a rise's even odds: the network departs from that prior
+    # only as far as training pulls it, not by its random initial weights
+    models.reset(0, clear=True)
+    f = fold()
+    f.to_price = lambda s: np.asarray(s, float)
+    m = create("stacked_lstm", {"units": [4, 4], "epochs": 2, "batch_size": 16, "loss": loss})
+    m.model = m.build(*f.X_train.shape[1:])
+    np.testing.assert_array_equal(m.predict(f), np.full(20, zero, "float32"))
+    m.fit(f)
+    assert np.abs(m.predict(f) - zero).max() > 1e-3
+
+
 def test_same_seed_same_predictions():
     def once():
         models.reset(3, clear=True)
