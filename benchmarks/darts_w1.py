@@ -21,7 +21,10 @@ model, y_true, y_last, y_pred) and prints one JSON line: per model the walk-forw
 
 Usage: python benchmarks/darts_w1.py [--seed 42] [--recipe forecast|tutorial]
                                      [--models single,stacked] [--out preds.csv] [--threads N]
+                                     [--ticker ^IXIC] [--end 2009-05-19] [--initial-train 1000]
 --threads N: torch.set_num_threads(N) first (default: torch's own, one per core).
+--ticker, --end, --initial-train: another workload of the same shape (benchmarks/choose_w1.py
+  --darts runs it on the days before W1's test days); the 5 folds then split the rest evenly.
 """
 import argparse
 import json
@@ -34,7 +37,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import torch
-from arch.data import sp500
+from arch.data import nasdaq, sp500
 from darts import TimeSeries
 from darts.dataprocessing.transformers import Scaler
 from darts.models import BlockRNNModel
@@ -42,17 +45,19 @@ from pytorch_lightning.callbacks import EarlyStopping
 from sklearn.preprocessing import StandardScaler
 
 WARMUP = 50   # rows dropped for the indicators' warm-up
-INIT = 2501   # the first fold trains on 2,501 rows: 2,500 (input -> next day) pairs
-FOLD = 496    # test days per fold
+INIT = 2501   # W1's first fold trains on 2,501 rows: 2,500 (input -> next day) pairs
+FOLD = 496    # W1's test days per fold
 N_FOLDS = 5
+PRICES = {"^GSPC": sp500, "^IXIC": nasdaq}
 ICL = 60      # input_chunk_length: the lookback
 
 NETWORKS = {"single": dict(hidden_dim=32, n_rnn_layers=1, dropout=0.0),
             "stacked": dict(hidden_dim=64, n_rnn_layers=2, dropout=0.2)}
 
 
-def load_data(recipe):
-    close = sp500.load()["Adj Close"].astype("float64")
+def load_data(recipe, ticker="^GSPC", end=None, init=INIT):
+    """Target and covariate series, closes and dates; the test days per fold."""
+    close = PRICES[ticker].load()["Adj Close"].astype("float64")[:end]
     sma20 = close.rolling(20).mean()
     ema50 = close.ewm(span=50, adjust=False).mean()
     delta = close.diff()
@@ -67,13 +72,15 @@ def load_data(recipe):
         data = pd.DataFrame({"close": close, "y": close, "sma20": sma20, "ema50": ema50,
                              "rsi14": rsi14})
     data = data.iloc[WARMUP:]
-    assert len(data) == INIT + N_FOLDS * FOLD and not data.isna().any().any()
+    fold = (len(data) - init) // N_FOLDS
+    data = data.iloc[:init + N_FOLDS * fold]  # W1: all of it, 496 days a fold
+    assert not data.isna().any().any()
     idx = pd.RangeIndex(len(data))  # trading days are irregular: a plain integer time axis
     y = TimeSeries.from_times_and_values(idx, data[["y"]].to_numpy("float32"), columns=["y"])
     cov = TimeSeries.from_times_and_values(idx, data[["sma20", "ema50", "rsi14"]]
                                            .to_numpy("float32"),
                                            columns=["sma20", "ema50", "rsi14"])
-    return y, cov, data["close"].to_numpy("float64"), data.index
+    return y, cov, data["close"].to_numpy("float64"), data.index, fold
 
 
 def network(kind, recipe, seed, work_dir, name):
@@ -90,12 +97,12 @@ def network(kind, recipe, seed, work_dir, name):
                          pl_trainer_kwargs=trainer, **extra, **NETWORKS[kind])
 
 
-def walk_forward(kind, recipe, seed, y, cov, close, work_dir):
+def walk_forward(kind, recipe, seed, y, cov, close, work_dir, init=INIT, fold=FOLD):
     """Predicted closes for every test day, and the epochs each fold ran."""
     preds, epochs = [], []
     for k in range(N_FOLDS):
-        train_end = INIT + k * FOLD
-        fold_end = train_end + FOLD
+        train_end = init + k * fold
+        fold_end = train_end + fold
         make = (lambda: Scaler(StandardScaler())) if recipe == "forecast" else Scaler
         sc_y, sc_c = make(), make()
         sc_y.fit(y[:train_end])  # on the fold's training rows only
@@ -116,7 +123,7 @@ def walk_forward(kind, recipe, seed, y, cov, close, work_dir):
                                         start_format="position", forecast_horizon=1,
                                         retrain=False, last_points_only=True,
                                         overlap_end=False, verbose=False)
-        assert len(hf) == FOLD and int(hf.start_time()) == train_end
+        assert len(hf) == fold and int(hf.start_time()) == train_end
         out = sc_y.inverse_transform(hf).values(copy=False)[:, 0].astype("float64")
         preds.append(close[train_end - 1:fold_end - 1] * np.exp(out)
                      if recipe == "forecast" else out)
@@ -130,6 +137,10 @@ def main():
     ap.add_argument("--models", default="single,stacked")
     ap.add_argument("--out", help="CSV of per-day predictions (default: none written)")
     ap.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
+    ap.add_argument("--ticker", default="^GSPC", choices=sorted(PRICES))
+    ap.add_argument("--end", help="last day used (default: 2018-12-31, the last there is)")
+    ap.add_argument("--initial-train", type=int, default=INIT - 1,
+                    help="(input -> next day) pairs of the first fold (default: W1's 2500)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -137,15 +148,17 @@ def main():
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore")
 
-    y, cov, close, dates = load_data(args.recipe)
-    test = np.arange(INIT, len(close))
+    init = args.initial_train + 1
+    y, cov, close, dates, fold = load_data(args.recipe, args.ticker, args.end, init)
+    test = np.arange(init, len(close))
     out = {"workload": "W1", "library": "darts", "recipe": args.recipe, "seed": args.seed,
            "torch_threads": torch.get_num_threads(), "models": {}}
     frames = []
     with tempfile.TemporaryDirectory() as work_dir:  # darts' checkpoints
         for kind in args.models.split(","):
             t0 = time.perf_counter()
-            pred, epochs = walk_forward(kind, args.recipe, args.seed, y, cov, close, work_dir)
+            pred, epochs = walk_forward(kind, args.recipe, args.seed, y, cov, close, work_dir,
+                                        init, fold)
             wall = time.perf_counter() - t0
             out["models"][kind] = {"walkforward_s": round(wall, 2), "epochs_run": epochs}
             frames.append(pd.DataFrame({"date": dates[test], "model": kind,
