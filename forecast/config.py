@@ -24,6 +24,7 @@ from forecast import targets as _targets
 TARGETS = tuple(_targets.TARGETS)  # return, price, direction, volatility
 WINDOWS = ("expanding", "sliding")
 REFITS = ("warm", "scratch")
+OUTPUT_INITS = ("random", "zeros")
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class TrainingSpec:
     refit: str = "warm"
     stride: int = 1  # fit every stride-th window; validation and test use all
     min_delta: float = 0.0  # smallest fall in validation loss that counts as improving
+    output_init: str = "random"  # the output layer's initial weights: random or zeros
 
 
 @dataclass(frozen=True)
@@ -395,6 +397,7 @@ def _check_training(t: TrainingSpec, prefix: str):
     _at_least(f"{prefix}.patience", t.patience, 0)
     _at_least(f"{prefix}.stride", t.stride, 1)
     _at_least(f"{prefix}.min_delta", t.min_delta, 0)
+    _choice(f"{prefix}.output_init", t.output_init, OUTPUT_INITS)
     if not t.learning_rate > 0:
         raise ForecastError(f"{prefix}.learning_rate must be > 0, got {t.learning_rate}")
     if not 0 < t.validation_fraction < 1:

@@ -418,13 +418,18 @@ class KerasForecaster:
     warm walk-forward is fast; it keeps those weights unless an epoch beats their
     validation loss by ``min_delta`` (training on recent days alone can make them worse).
     ``stride`` fits every stride-th window (the newest always
-    included): neighbouring windows share all but one day.
+    included): neighbouring windows share all but one day. ``output_init = "zeros"`` starts
+    the output layer at zero weights: the untrained network forecasts the scaled target's
+    zero (for returns, the training mean; for direction, even odds) instead of its random
+    weights' noise.
     """
     warm_start = True
 
     def __init__(self, layers: Callable, *, epochs=10, batch_size=256, learning_rate=1e-3,
-                 patience=2, validation_fraction=0.1, stride=1, min_delta=0.0, loss="mse"):
+                 patience=2, validation_fraction=0.1, stride=1, min_delta=0.0, loss="mse",
+                 output_init="random"):
         self.layers = layers
+        self.output_init = output_init
         self.loss = loss  # "binary_crossentropy": the output is a probability (sigmoid)
         self.epochs = epochs
         self.batch_size = batch_size
@@ -445,15 +450,13 @@ class KerasForecaster:
         return model
 
     def _output(self, L):
-        # Zero weights: an untrained network forecasts the scaled target's zero (for
-        # returns, the training mean; for direction, 1/2) and departs from it only as far
-        # as training pulls it. Keras' random default left noise of its own that outlived
-        # early stopping: on the days before W1's test days (benchmarks/choose_w1.py, 12
-        # seeds) the LSTMs' Theil's U went 1.0027 / 1.0017 -> 1.0002 / 1.0003. Early stopping
-        # still watches the mean squared error: for probabilities that is the Brier score, a
-        # proper score like the cross-entropy trained on.
+        # Early stopping still watches the mean squared error: for probabilities that is
+        # the Brier score, a proper score like the cross-entropy trained on. Zero weights
+        # help where there is little to learn (W1's returns: README, Accuracy) and hurt
+        # where there is much (volatility learns too little before early stopping ends it).
+        init = "zeros" if self.output_init == "zeros" else "glorot_uniform"  # Keras' default
         sigmoid = self.loss == "binary_crossentropy"
-        return L.Dense(1, activation="sigmoid" if sigmoid else None, kernel_initializer="zeros")
+        return L.Dense(1, activation="sigmoid" if sigmoid else None, kernel_initializer=init)
 
     @property
     def params(self):

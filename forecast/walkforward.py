@@ -344,7 +344,7 @@ def _training(exp):
     t = exp.training
     return {"epochs": t.epochs, "batch_size": t.batch_size, "learning_rate": t.learning_rate,
             "patience": t.patience, "validation_fraction": t.validation_fraction,
-            "stride": t.stride, "min_delta": t.min_delta,
+            "stride": t.stride, "min_delta": t.min_delta, "output_init": t.output_init,
             "loss": TARGETS[exp.features.target].loss}
 
 

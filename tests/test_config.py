@@ -105,6 +105,8 @@ def test_replace_applies_dotted_overrides_and_validates():
     ({"training": {"learning_rate": float("inf")}}, "learning_rate must be a finite number"),
     ({"training": {"min_delta": float("nan")}}, "min_delta must be a finite number"),
     ({"training": {"validation_fraction": 1}}, "validation_fraction must be between 0 and 1"),
+    ({"training": {"output_init": "zero"}}, 'output_init = "zero" is not one of: random, '
+     'zeros. Did you mean "zeros"?'),
     ({"split": {"gap": -1}}, "split.gap must be at least 0"),
     ({"split": {"folds": "5"}}, "folds must be a whole number"),
     ({"split": {"window": 3}}, "window must be a string"),

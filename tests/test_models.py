@@ -59,15 +59,18 @@ def test_networks_train_and_predict_prices(name):
 
 
 @pytest.mark.parametrize("loss, zero", [("mse", 0.0), ("binary_crossentropy", 0.5)])
-def test_an_untrained_network_forecasts_the_scaled_targets_zero(loss, zero):
+def test_an_output_layer_started_at_zero_forecasts_the_scaled_targets_zero(loss, zero):
     # a return's training mean, a rise's even odds: the network departs from that prior
     # only as far as training pulls it, not by its random initial weights
-    models.reset(0, clear=True)
     f = fold()
     f.to_price = lambda s: np.asarray(s, float)
-    m = create("stacked_lstm", {"units": [4, 4], "epochs": 2, "batch_size": 16, "loss": loss})
-    m.model = m.build(*f.X_train.shape[1:])
-    np.testing.assert_array_equal(m.predict(f), np.full(20, zero, "float32"))
+    for init in ("random", "zeros"):
+        models.reset(0, clear=True)
+        m = create("stacked_lstm", {"units": [4, 4], "epochs": 2, "batch_size": 16,
+                                    "loss": loss, "output_init": init})
+        m.model = m.build(*f.X_train.shape[1:])
+        untrained = np.abs(m.predict(f) - zero).max()
+        assert (untrained == 0) == (init == "zeros")
     m.fit(f)
     assert np.abs(m.predict(f) - zero).max() > 1e-3
 

@@ -11,7 +11,8 @@ OTHER = {"units": lambda d: [3, 2] if isinstance(d, list) else 3, "dropout": lam
          "alpha": lambda d: 50.0, "epochs": lambda d: 2, "batch_size": lambda d: 16,
          "learning_rate": lambda d: 0.05, "patience": lambda d: 0, "stride": lambda d: 3,
          "min_delta": lambda d: 10.0, "validation_fraction": lambda d: 0.4,
-         "refit": lambda d: "scratch", "lam": lambda d: 0.8, "C": lambda d: 1.0}
+         "refit": lambda d: "scratch", "lam": lambda d: 0.8, "C": lambda d: 1.0,
+         "output_init": lambda d: "zeros"}
 # keys that change how a model is computed, not what it learns: they must reach the model
 # and leave its predictions as they were (up to the order of floating-point sums)
 COMPUTE_ONLY = {"shards": lambda d: 2}
