@@ -7,8 +7,8 @@ run's. Compare a change with `{}` (W1 as it is), on the same seeds. With --darts
 recipe (benchmarks/darts_w1.py, in the peers' venv) runs on the same series and seeds, and
 both are scored on the days both forecast.
 
-Usage: python benchmarks/choose_w1.py '{"single_lstm": {"dropout": 0.2}}'
-                                      [--seeds 1,2,...,12] [--darts benchmarks/.peers-venv/bin/python]
+Usage: python benchmarks/choose_w1.py '{"single_lstm": {"dropout": 0.2}}' [--seeds 1,2,3]
+                                      [--darts benchmarks/.peers-venv/bin/python]
 """
 from __future__ import annotations
 
@@ -52,7 +52,8 @@ def run_darts(python, ticker, seed, out) -> pd.DataFrame:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("changes", help='JSON: model -> settings, e.g. {"single_lstm": {"stride": 2}}')
+    p.add_argument("changes",
+                   help='JSON: model -> settings, e.g. {"single_lstm": {"stride": 2}}')
     p.add_argument("--seeds", default=",".join(map(str, range(1, 13))))
     p.add_argument("--darts", metavar="PYTHON", help="also darts' recipe, in this Python")
     args = p.parse_args()
@@ -63,8 +64,9 @@ def main():
         for ticker in ("^GSPC", "^IXIC"):
             exp = config.override(forecast.load_experiment(CONFIG), {
                 "data.ticker": ticker, "data.end": END, "split.initial_train": INITIAL})
-            exp = dataclasses.replace(exp, models={"naive": {}, **{
-                m: {**exp.models.get(m, {}), **changes.get(m, {})} for m in NETWORKS.values()}})
+            tables = {m: {**exp.models.get(m, {}), **changes.get(m, {})}
+                      for m in NETWORKS.values()}
+            exp = dataclasses.replace(exp, models={"naive": {}, **tables})
             for seed in map(int, args.seeds.split(",")):
                 preds = {"forecast": run_forecast(exp, seed)}
                 if args.darts:

@@ -454,7 +454,8 @@ class KerasForecaster:
         # the Brier score, a proper score like the cross-entropy trained on. Zero weights
         # help where there is little to learn (W1's returns: README, Accuracy) and hurt
         # where there is much (volatility learns too little before early stopping ends it).
-        init = "zeros" if self.output_init == "zeros" else "glorot_uniform"  # Keras' default
+        # "random" is Keras' default.
+        init = {"random": "glorot_uniform", "zeros": "zeros"}[self.output_init]
         sigmoid = self.loss == "binary_crossentropy"
         return L.Dense(1, activation="sigmoid" if sigmoid else None, kernel_initializer=init)
 
