@@ -151,7 +151,10 @@ def main():
     init = args.initial_train + 1
     y, cov, close, dates, fold = load_data(args.recipe, args.ticker, args.end, init)
     test = np.arange(init, len(close))
-    out = {"workload": "W1", "library": "darts", "recipe": args.recipe, "seed": args.seed,
+    w1 = (args.ticker, args.end, init) == ("^GSPC", None, INIT)
+    out = {"workload": "W1" if w1 else f"{args.ticker} to {args.end or 'the end'}, "
+                                       f"{args.initial_train} initial pairs",
+           "library": "darts", "recipe": args.recipe, "seed": args.seed,
            "torch_threads": torch.get_num_threads(), "models": {}}
     frames = []
     with tempfile.TemporaryDirectory() as work_dir:  # darts' checkpoints
