@@ -83,7 +83,7 @@ def experiment_from_args(args):
     source = args.source or ("csv" if args.csv else None)
     ticker = args.ticker
     if args.csv and not ticker:  # the file's prices are not the experiment's ticker's
-        from forecast.data import csv_ticker
+        from forecast.csvfile import csv_ticker
         ticker = csv_ticker(args.csv)
     return config.override(exp, {
         "data.ticker": ticker, "data.source": source, "data.csv": args.csv,

@@ -16,7 +16,10 @@ from pathlib import Path
 import numpy as np
 import tomli_w
 
-from forecast.data import SOURCES, check_date_format, check_ticker, csv_ticker, day_text
+from forecast.csvfile import csv_ticker
+from forecast.data import SOURCES
+from forecast.days import check_date_format, day_text
+from forecast.ohlcv import check_ticker
 from forecast import plugins
 from forecast.errors import ForecastError, did_you_mean
 from forecast import targets as _targets

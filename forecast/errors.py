@@ -20,6 +20,13 @@ def did_you_mean(word, choices):
     return " Valid: " + ", ".join(sorted(map(str, choices))) + "."
 
 
+def headline(e: BaseException) -> str:
+    """The first line of an error's text, or its type's name when it has none: for a
+    library's error quoted inside one of ours."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
 def one_line(e: BaseException) -> str:
     """An error as one line: a ForecastError's message, else ``Type: its first line`` (for
     code that is not ours: a plugin, a user's model, a Ray task, whose error it unwraps)."""

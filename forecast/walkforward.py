@@ -18,7 +18,8 @@ import pandas as pd
 
 from forecast import audit, forked, models, plugins, trading
 from forecast.config import Experiment
-from forecast.data import fingerprint, load_prices
+from forecast.data import load_prices
+from forecast.ohlcv import fingerprint
 from forecast.errors import ForecastError
 from forecast.features import Features, build
 from forecast.result import DataInfo, Fold, ModelResult, Result

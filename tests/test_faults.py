@@ -250,7 +250,7 @@ def test_a_cache_that_cannot_be_written_is_one_line_and_keeps_the_old_copy(
     import numpy as np
     import yfinance as yf
 
-    from forecast import data
+    from forecast import data, yahoo
     days = pd.bdate_range("2024-01-02", periods=30)
     close = np.linspace(100, 130, len(days))
     frame = pd.DataFrame({"Open": close, "High": close + 1, "Low": close - 1, "Close": close,
@@ -265,7 +265,7 @@ def test_a_cache_that_cannot_be_written_is_one_line_and_keeps_the_old_copy(
 
     def full(path, text):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-    monkeypatch.setattr(data, "write_atomic", full)
+    monkeypatch.setattr(yahoo, "write_atomic", full)
     assert cli.main(["fetch", "AAPL"]) == 2
     line = capsys.readouterr().err.splitlines()[0]  # fetch adds a count of failed tickers
     assert line.startswith("forecast: error: AAPL: cannot write the price cache")

@@ -12,7 +12,7 @@ PACKAGE = Path(forecast.__file__).parent
 LAYERS = [
     {"errors", "files", "forked", "quiet", "windows", "splits", "metrics", "audit"},
     # plugins: above the registries it guards (a plugin may not replace their entries)
-    {"data", "config", "indicators", "features", "targets", "models", "trading", "plugins"},
+    {"days", "ohlcv", "csvfile", "yahoo", "data", "config", "indicators", "features", "targets", "models", "trading", "plugins"},
     {"result"},
     {"walkforward"},
     {"runs"},

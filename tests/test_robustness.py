@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yfinance.exceptions import YFRateLimitError
 
-from forecast import cli, config, data, indicators, runs
+from forecast import cli, config, csvfile, data, indicators, ohlcv, runs
 from forecast.errors import ForecastError
 
 FUZZ = settings(max_examples=60, deadline=None,
@@ -26,14 +26,14 @@ FUZZ = settings(max_examples=60, deadline=None,
 def assert_valid_prices(frame):
     # always a close; the other columns only when the source has them, in the usual order
     assert "close" in frame.columns
-    assert list(frame.columns) == [c for c in data.COLUMNS if c in frame.columns]
+    assert list(frame.columns) == [c for c in ohlcv.COLUMNS if c in frame.columns]
     assert isinstance(frame.index, pd.DatetimeIndex) and frame.index.tz is None
     assert frame.index.dtype == "datetime64[ns]" and frame.index.name == "date"
     assert frame.index.is_monotonic_increasing and frame.index.is_unique
     assert (frame.index == frame.index.normalize()).all()
     values = frame.to_numpy()
     assert values.dtype == np.float64 and np.isfinite(values).all()
-    prices = frame[[c for c in data.PRICES if c in frame.columns]].to_numpy()
+    prices = frame[[c for c in ohlcv.PRICES if c in frame.columns]].to_numpy()
     assert (prices > 0).all() and ("volume" not in frame or (frame["volume"] >= 0).all())
     assert all(isinstance(r, str) for r in frame.attrs["repairs"])
 
@@ -46,7 +46,7 @@ def assert_one_line(error):
 def load_or_refuse(path):
     """read_csv's outcome: the frame, or None after a one-line ForecastError."""
     try:
-        frame = data.read_csv(path)
+        frame = csvfile.read_csv(path)
     except ForecastError as e:
         assert_one_line(e)
         return None

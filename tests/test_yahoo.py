@@ -9,7 +9,7 @@ import pytest
 import yfinance as yf
 from yfinance.exceptions import YFRateLimitError
 
-from forecast import data
+from forecast import data, ohlcv, yahoo
 from forecast.errors import ForecastError
 
 DAYS = pd.bdate_range("2024-01-02", periods=30)
@@ -41,7 +41,7 @@ def test_download_is_normalised_and_cached(tmp_path, monkeypatch):
         return yahoo_frame()
     monkeypatch.setattr(yf.Ticker, "history", history)
     prices = data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
-    assert list(prices.columns) == data.COLUMNS and prices.index.tz is None
+    assert list(prices.columns) == ohlcv.COLUMNS and prices.index.tz is None
     assert prices.index[0] == pd.Timestamp("2024-01-02")
     assert calls[0]["auto_adjust"] is True
     again = data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
@@ -81,7 +81,7 @@ def test_empty_download_is_an_unknown_ticker(tmp_path, monkeypatch):
 def test_network_down_uses_the_cache_and_says_its_age(tmp_path, monkeypatch):
     monkeypatch.setattr(yf.Ticker, "history", lambda self, **kw: yahoo_frame())
     data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
-    monkeypatch.setattr(data, "CACHE_MAX_AGE", 0)  # force a refresh attempt
+    monkeypatch.setattr(yahoo, "CACHE_MAX_AGE", 0)  # force a refresh attempt
 
     def history(self, **kw):
         raise ConnectionError("Could not resolve host: query2.finance.yahoo.com")
@@ -215,7 +215,7 @@ def test_backoff_grows_with_jitter(monkeypatch):
     monkeypatch.setattr(yf.Ticker, "history", lambda self, **kw: (_ for _ in ()).throw(
         YFRateLimitError()))
     with pytest.raises(ForecastError, match=r"rate limiting this machine \(4 tries\)"):
-        data.download("MSFT", retries=3, backoff=2.0)
+        yahoo.download("MSFT", retries=3, backoff=2.0)
     assert len(slept) == 3
     for attempt, s in enumerate(slept):
         assert 2.0 * 2 ** attempt <= s <= 2 * 2.0 * 2 ** attempt
@@ -228,7 +228,7 @@ def test_an_unexpected_yfinance_failure_is_one_line(monkeypatch):
     monkeypatch.setattr(yf.Ticker, "history", history)
     with pytest.raises(ForecastError, match="cannot read Yahoo's answer for 'AAPL' "
                        r"\(KeyError: 'chart'\)"):
-        data.download("AAPL")
+        yahoo.download("AAPL")
 
 
 def test_the_cache_and_its_age_are_recorded(tmp_path, monkeypatch):
@@ -305,7 +305,7 @@ def test_a_run_on_cached_prices_records_the_file_its_age_and_the_failed_refresh(
         exp.data, source="yahoo", ticker="AAPL", end=None))
     fresh = walkforward.run_experiment(exp, progress=False)
     assert fresh.metrics["cache"] is None  # downloaded, not read from the cache
-    monkeypatch.setattr(data, "CACHE_MAX_AGE", 0)  # force a refresh attempt
+    monkeypatch.setattr(yahoo, "CACHE_MAX_AGE", 0)  # force a refresh attempt
 
     def history(self, **kw):
         raise ConnectionError("Could not resolve host: query2.finance.yahoo.com")
@@ -317,3 +317,17 @@ def test_a_run_on_cached_prices_records_the_file_its_age_and_the_failed_refresh(
     assert cache["age_hours"] == 0.0 and cache["saved"].startswith(str(pd.Timestamp.now().year))
     assert "Could not resolve host" in cache["refresh_failed"]
     pd.testing.assert_frame_equal(run.predictions, fresh.predictions)
+
+
+def test_a_name_that_does_not_resolve_is_not_retried(monkeypatch):
+    calls = []
+
+    def history(self, **kw):
+        calls.append(1)
+        raise ConnectionError("Failed to perform, curl: (6) Could not resolve host: "
+                              "query2.finance.yahoo.com")
+    monkeypatch.setattr(yf.Ticker, "history", history)
+    with pytest.raises(ForecastError, match="cannot reach Yahoo for AAPL: its address does "
+                       "not resolve"):
+        yahoo.download("AAPL", backoff=100)  # a retry would sleep 100 s
+    assert calls == [1]

@@ -39,10 +39,11 @@ SCOPE = {
     "walkforward": ["x_prepare_fold", "x_scaler_rows", "x_fit_and_validation",
                     "x_fold_dates"],  # the fold preparation
     "audit": ["*"],  # the leak audit read from the fits
-    "data": ["x_parse_day", "x_day_text", "x_check_date_format", "x_check_ticker",
-             "x_from_frame", "x_normalise", "x_standard", "x_check_prices", "x_check_gaps",
-             "x_read_csv", "x__date_column", "x__separator", "x__decimal_commas",
-             "x__parse_dates"],  # validation, not the downloads and the cache
+    # the data's validation and readers, not the downloads and the cache (yahoo)
+    "days": ["x_parse_day", "x_day_text", "x_check_date_format", "x_parse_dates"],
+    "ohlcv": ["x_check_ticker", "x_from_frame", "x_normalise", "x_standard",
+              "x_check_prices", "x_check_gaps", "x_date_column"],
+    "csvfile": ["x_read_csv", "x__separator", "x__decimal_commas"],
 }
 
 # The tests that cover those modules, without the ones that train networks: those would
@@ -50,7 +51,8 @@ SCOPE = {
 # forks a worker per mutant is asking for trouble.
 TESTS = ["tests/test_metrics.py", "tests/test_trading.py", "tests/test_splits.py",
          "tests/test_windows.py", "tests/test_features.py", "tests/test_indicators.py",
-         "tests/test_data.py", "tests/test_walkforward.py", "tests/test_audit.py"]
+         "tests/test_data.py", "tests/test_days.py", "tests/test_ohlcv.py",
+         "tests/test_csvfile.py", "tests/test_walkforward.py", "tests/test_audit.py"]
 NETWORK_TESTS = ["test_end_to_end_on_short_data", "test_folds_never_train_on_or_after",
                  "test_rerun_gives_identical", "test_seeds_give_mean_and_std",
                  "test_scratch_refit", "test_metrics_json_recomputed",
