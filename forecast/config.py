@@ -27,7 +27,6 @@ from forecast import targets as _targets
 TARGETS = tuple(_targets.TARGETS)  # return, price, direction, volatility
 WINDOWS = ("expanding", "sliding")
 REFITS = ("warm", "scratch")
-OUTPUT_INITS = ("random", "zeros")
 
 
 @dataclass(frozen=True)
@@ -400,7 +399,8 @@ def _check_training(t: TrainingSpec, prefix: str):
     _at_least(f"{prefix}.patience", t.patience, 0)
     _at_least(f"{prefix}.stride", t.stride, 1)
     _at_least(f"{prefix}.min_delta", t.min_delta, 0)
-    _choice(f"{prefix}.output_init", t.output_init, OUTPUT_INITS)
+    from forecast.models import OUTPUT_INITS  # here, not at import: models is the Keras module
+    _choice(f"{prefix}.output_init", t.output_init, tuple(OUTPUT_INITS))
     if not t.learning_rate > 0:
         raise ForecastError(f"{prefix}.learning_rate must be > 0, got {t.learning_rate}")
     if not 0 < t.validation_fraction < 1:

@@ -25,7 +25,7 @@ from typing import Callable, Protocol, runtime_checkable
 import numpy as np
 
 from forecast import audit
-from forecast.errors import ForecastError, one_line
+from forecast.errors import ForecastError, did_you_mean, one_line
 from forecast.windows import trailing_sum
 
 
@@ -410,6 +410,10 @@ def har(**_):
 # --- Keras networks ----------------------------------------------------------------------
 
 
+# [training] output_init -> the Keras initializer of the output layer's weights
+OUTPUT_INITS = {"random": "glorot_uniform", "zeros": "zeros"}
+
+
 class KerasForecaster:
     """A Keras network trained with Adam on MSE, early stopping on the validation tail.
 
@@ -428,6 +432,10 @@ class KerasForecaster:
     def __init__(self, layers: Callable, *, epochs=10, batch_size=256, learning_rate=1e-3,
                  patience=2, validation_fraction=0.1, stride=1, min_delta=0.0, loss="mse",
                  output_init="random"):
+        if output_init not in OUTPUT_INITS:  # a plugin's typo must not build Keras' default
+            raise ForecastError(f'output_init "{output_init}" is not one of: '
+                                f'{", ".join(OUTPUT_INITS)}.' + did_you_mean(output_init,
+                                                                            OUTPUT_INITS))
         self.layers = layers
         self.output_init = output_init
         self.loss = loss  # "binary_crossentropy": the output is a probability (sigmoid)
@@ -455,7 +463,7 @@ class KerasForecaster:
         # help where there is little to learn (W1's returns: README, Accuracy) and hurt
         # where there is much (volatility learns too little before early stopping ends it).
         # "random" is Keras' default.
-        init = {"random": "glorot_uniform", "zeros": "zeros"}[self.output_init]
+        init = OUTPUT_INITS[self.output_init]
         sigmoid = self.loss == "binary_crossentropy"
         return L.Dense(1, activation="sigmoid" if sigmoid else None, kernel_initializer=init)
 

@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 
@@ -73,6 +74,12 @@ def test_an_output_layer_started_at_zero_forecasts_the_scaled_targets_zero(loss,
         assert (untrained == 0) == (init == "zeros")
     m.fit(f)
     assert np.abs(m.predict(f) - zero).max() > 1e-3
+
+
+def test_an_unknown_output_init_is_one_line_naming_the_choices():
+    with pytest.raises(ForecastError, match=re.escape(
+            'output_init "zero" is not one of: random, zeros. Did you mean "zeros"?')):
+        create("single_lstm", {"units": 4, "output_init": "zero"})
 
 
 def test_same_seed_same_predictions():
