@@ -308,7 +308,7 @@ def headline(result) -> dict:
     """Model -> its headline numbers: the target's scores (Theil's U, errors, DM p-value for
     prices), the one the summary ranks by, the spread of Theil's U over seeds, the trading
     Sharpe ratio and return."""
-    from forecast.report.pages import compared_by
+    from forecast.report.scores import compared_by
     ranked = compared_by(result.experiment.features.target)
     keys = dict.fromkeys([*result.headline, *([ranked.key] if ranked else []), "theil_u",
                           "rmse", "mae", "mape"])
@@ -547,7 +547,7 @@ def _target(job: Job) -> str:
 
 
 def _print_table(summary):
-    from forecast.report.pages import PRICES, compared_by
+    from forecast.report.scores import PRICES, compared_by
     models = summary["models"]
     width = max([len(_row_label(r)) for r in summary["runs"]] + [10])
     targets = list(dict.fromkeys(r.get("target") or "return" for r in summary["runs"]))

@@ -10,7 +10,6 @@ import pytest
 
 from forecast import config, report, runs, sweep, walkforward
 from forecast.report.markup import fmt
-from forecast.report.pages import compared_by, ranked_by
 
 
 def run(exp, target, models, ticker="^GSPC"):
@@ -45,15 +44,6 @@ def lowest(result, key):
 def report_best(result):
     """The model the run's own report marks best."""
     return re.search(r'<tr data-model="([^"]+)" class=best>', report.html(result)).group(1)
-
-
-def test_a_target_is_ranked_by_what_its_report_ranks_by():
-    assert (ranked_by("return").key, ranked_by("return").lower) == ("rmse", True)
-    assert (compared_by("price").key, compared_by("price").lower) == ("theil_u", True)
-    assert (ranked_by("direction").label, ranked_by("direction").lower) == ("Brier score",
-                                                                             True)
-    assert (ranked_by("volatility").key, ranked_by("volatility").lower) == ("qlike", True)
-    assert ranked_by("unknown") is None
 
 
 def index_rows(page):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import math
 import tomllib
-from dataclasses import dataclass
 from os.path import relpath
 from pathlib import Path
 from urllib.parse import quote
@@ -16,10 +15,12 @@ from forecast.errors import ForecastError
 from forecast.files import one_at_a_time, write_atomic
 from forecast.report.markup import (best, cell, colors, esc, facts, fmt, line, num, page,
                                     plain)
+from forecast.report.scores import (PRICES, Score, baseline_of, beats, compared_by,
+                                    ranked_by, scored_as)
 from forecast.report.sections.common import experiment_text, row
 from forecast.report.sections.details import run_name
 from forecast.report.sections.targets import COLUMNS as TARGET_COLUMNS
-from forecast.report.sections.targets import LOSS, TIME
+from forecast.report.sections.targets import TIME
 from forecast.report.sections.verdict import COLUMNS as VERDICT_COLUMNS
 from forecast.result import Result
 from forecast.targets import TARGETS
@@ -27,81 +28,10 @@ from forecast.targets import TARGETS
 # compare_table's columns after run, experiment, ticker, source, model
 TABLE_SCORES = ("theil_u", "rmse", "mae", "mape", "directional_accuracy", "sharpe",
                 "wall_seconds", "params", "dm_pvalue")
-# the targets whose report is the price one (sections.targets.by_target)
-PRICES = ("price", "return")
-
-
-# --- what runs are ranked by --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Score:
-    """One score as the pages read it: its key in a model's scores, its name for people,
-    its :func:`~forecast.report.markup.fmt` kind, and whether lower is better."""
-    key: str
-    label: str
-    kind: str
-    lower: bool
-
-    @property
-    def better(self) -> str:
-        return "lower is better" if self.lower else "higher is better"
-
-
-def _score(key: str, label: str, columns) -> Score:
-    kind, lower = next((kind, lower) for k, _, kind, lower in columns if k == key)
-    return Score(key, label, kind, lower)
-
-
-def ranked_by(target: str) -> Score | None:
-    """The score a run's own report picks its best model by: RMSE for prices (the price
-    verdict), the target's loss otherwise (:data:`forecast.report.sections.targets.LOSS`:
-    the Brier score, QLIKE), lower or higher better as the report's tables say; None for a
-    target the report does not know."""
-    if target in PRICES:
-        return _score("rmse", "RMSE", VERDICT_COLUMNS)
-    if target in LOSS:
-        return _score(*LOSS[target], TARGET_COLUMNS[target])
-    return None
-
-
-def compared_by(target: str) -> Score | None:
-    """The score runs of one target are compared by: for prices Theil's U (RMSE relative
-    to naive persistence's, comparable across tickers), otherwise :func:`ranked_by`."""
-    if target in PRICES:
-        return _score("theil_u", "Theil's U", VERDICT_COLUMNS)
-    return ranked_by(target)
 
 
 def target_name(result: Result) -> str:
     return result.experiment.features.target
-
-
-def baseline_of(target: str, models) -> str:
-    """The model a run's verdict measures the others against (the target's baseline when
-    the run has it, else naive), as the run's report does."""
-    t = TARGETS.get(target)
-    return t.baseline if t is not None and t.baseline in models else "naive"
-
-
-def beats(value: float, baseline: float, lower: bool) -> str:
-    """``ok`` when ``value`` is better than the baseline's, ``fail`` when not, ``""`` when
-    either is missing."""
-    if not (math.isfinite(value) and math.isfinite(baseline)):
-        return ""
-    return "ok" if (value < baseline if lower else value > baseline) else "fail"
-
-
-def _scored_as(target: str) -> str:
-    """How runs of ``target`` are scored, in words."""
-    s = compared_by(target)
-    if s is None:
-        return f"{target} runs have no score the report knows"
-    if target in PRICES:
-        return (f"{target} runs by RMSE in price units, against naive persistence by Theil's "
-                "U (below 1 beats it)")
-    return (f"{target} runs by their {s.label} ({s.better}), against "
-            f"{TARGETS[target].baseline_label}")
 
 
 def _groups(targets) -> dict:
@@ -116,7 +46,7 @@ def _not_comparable(groups: dict) -> str:
     """The plain statement of a page whose runs forecast different targets."""
     listed = "; ".join(f"{esc(t)}: runs " + ", ".join(f"#{i + 1}" for i in members)
                        for t, members in groups.items())
-    scored = "; ".join(esc(_scored_as(t)) for t in groups)
+    scored = "; ".join(esc(scored_as(t)) for t in groups)
     return (f'<p class="not-comparable"><b>These runs forecast different targets, so '
             f"their scores are not comparable and runs of different targets are not ranked "
             f"against each other</b> ({listed}). Each target has its own section below, "
@@ -170,7 +100,7 @@ def render_index(root="reports") -> Path:
     note = ("" if prices_only else
             "<p class=note>The best model of each run by the score its report ranks models "
             "by; the baseline's score; every other model's, green where it beats the "
-            f"baseline. Scored: {esc('; '.join(_scored_as(t) for t in dict.fromkeys(targets)))}"
+            f"baseline. Scored: {esc('; '.join(scored_as(t) for t in dict.fromkeys(targets)))}"
             ".</p>")
     table = (f'<div class="scroll"><table id="runs"><tr>{"".join(head)}</tr>{"".join(rows)}'
              f"</table></div>{note}" if rows else
