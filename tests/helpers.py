@@ -1,4 +1,4 @@
-"""Helpers shared by the tests of the price readers (data, days, ohlcv, csvfile)."""
+"""Helpers shared by several test modules (the price readers', the indicators')."""
 import numpy as np
 import pandas as pd
 import pytest

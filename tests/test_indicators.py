@@ -4,6 +4,7 @@ import pytest
 from forecast import indicators
 from forecast.errors import ForecastError
 from forecast.indicators import INDICATORS, check_causal, compute, register_indicator
+from helpers import message_of
 
 
 @pytest.mark.parametrize("name", sorted(INDICATORS))
@@ -185,12 +186,6 @@ def test_a_registered_indicator_records_its_doc_needs_scale_and_source():
 
 # --- mutation testing (issue 16): the pandas-ta lookup, the messages, scale inference ---
 
-def _error(call, *args, **kwargs):
-    with pytest.raises(ForecastError) as e:
-        call(*args, **kwargs)
-    return str(e.value)
-
-
 def test_pandas_ta_functions_are_described_from_their_signatures():
     import pandas_ta as ta
     names = indicators.ta_names()
@@ -221,25 +216,25 @@ def test_a_pandas_ta_function_reading_the_open_is_given_it(short_prices):
 
 
 def test_unknown_names_are_refused_with_the_fix():
-    assert _error(indicators.resolve, "rsii") == (
+    assert message_of(indicators.resolve, "rsii") == (
         'unknown indicator "rsii". Did you mean "rsi"? See `forecast indicators --all`.')
-    assert _error(indicators.resolve, None).startswith('unknown indicator "None".')
-    assert _error(indicators.check_specs, [{"name": "sma", "lenght": 3}]) == \
+    assert message_of(indicators.resolve, None).startswith('unknown indicator "None".')
+    assert message_of(indicators.check_specs, [{"name": "sma", "lenght": 3}]) == \
         'indicator "sma" has no parameter "lenght". Did you mean "length"?'
     # column picks one output of a pandas-ta function; forecast's own give one series
-    assert _error(indicators.check_specs, [{"name": "sma", "column": "x"}]).startswith(
+    assert message_of(indicators.check_specs, [{"name": "sma", "column": "x"}]).startswith(
         'indicator "sma" has no parameter "column".')
     indicators.check_specs([{"name": "stoch", "column": "STOCHk_14_3_3", "scale": "free"},
                             {"name": "sma", "length": 5, "scale": "price"},
                             {"name": "rsi", "scale": None}])
-    assert _error(indicators.check_specs, [{"name": "cmo", "scale": "percent"}]) == \
+    assert message_of(indicators.check_specs, [{"name": "cmo", "scale": "percent"}]) == \
         "indicator \"cmo\": scale must be one of price, bounded, free, got 'percent'"
 
 
 def test_an_output_column_is_picked_by_name_with_a_suggestion(short_prices):
-    assert _error(compute, short_prices, {"name": "stoch", "column": "STOCHK_14_3_3"}) == \
+    assert message_of(compute, short_prices, {"name": "stoch", "column": "STOCHK_14_3_3"}) == \
         'indicator stoch has no column "STOCHK_14_3_3". Did you mean "STOCHk_14_3_3"?'
-    assert _error(compute, short_prices, {"name": "stoch"}) == (
+    assert message_of(compute, short_prices, {"name": "stoch"}) == (
         "indicator stoch gives 3 columns (STOCHk_14_3_3, STOCHd_14_3_3, STOCHh_14_3_3): "
         'pick one with column = "..."')
     d = compute(short_prices, {"name": "stoch", "column": "STOCHd_14_3_3"})
@@ -258,7 +253,7 @@ def test_a_one_column_frame_is_that_column(short_prices):
 
 
 def test_check_columns_names_what_is_missing_and_what_is_there(short_prices):
-    assert _error(indicators.check_columns, short_prices[["close", "volume"]],
+    assert message_of(indicators.check_columns, short_prices[["close", "volume"]],
                   [{"name": "atr", "length": 14}]) == (
         "indicator atr_14 needs the high, low column(s), which these prices lack (they have "
         "close, volume): use prices with them, or indicators of the close only")
@@ -290,7 +285,7 @@ def test_a_look_ahead_after_a_long_warm_up_is_still_caught(short_prices):
     try:
         day = short_prices.index[int(np.linspace(len(short_prices) // 2,
                                                  len(short_prices) - 2, 4)[1])].date()
-        assert _error(check_causal, short_prices, {"name": "late_peek"}) == (
+        assert message_of(check_causal, short_prices, {"name": "late_peek"}) == (
             f"indicator late_peek looks ahead: its value on {day} changes when later rows are "
             "removed; it cannot be used for forecasting")
     finally:
@@ -303,7 +298,7 @@ def test_a_look_ahead_is_dated_at_the_first_cut(short_prices):
         return prices["close"].shift(-1)
     try:
         day = short_prices.index[len(short_prices) // 2].date()
-        assert f"its value on {day} changes" in _error(check_causal, short_prices,
+        assert f"its value on {day} changes" in message_of(check_causal, short_prices,
                                                         {"name": "peek"})
     finally:
         INDICATORS.pop("peek")
@@ -322,18 +317,18 @@ def test_compute_names_a_missing_price_column_and_other_failures(short_prices):
     def fussy(prices, length=3):
         raise ValueError("length must be odd")
     try:
-        assert _error(compute, short_prices, {"name": "fussy", "length": 4}) == \
+        assert message_of(compute, short_prices, {"name": "fussy", "length": 4}) == \
             "indicator fussy_4 failed: length must be odd"
         assert INDICATORS["fussy"].name == "fussy"
-        assert _error(compute, short_prices[["close"]], {"name": "vol_only"}) == \
+        assert message_of(compute, short_prices[["close"]], {"name": "vol_only"}) == \
             "indicator vol_only needs a volume column, which these prices lack"
-        assert _error(compute, short_prices, {"name": "broken"}) == \
+        assert message_of(compute, short_prices, {"name": "broken"}) == \
             "indicator broken failed: 'nope'"
     finally:
         INDICATORS.pop("vol_only")
         INDICATORS.pop("broken")
         INDICATORS.pop("fussy")
-    assert _error(compute, short_prices.iloc[:5], {"name": "sma", "length": 20}) == (
+    assert message_of(compute, short_prices.iloc[:5], {"name": "sma", "length": 20}) == (
         "indicator sma_20 gave no series for 5 rows: is the history shorter than its length?")
 
 
@@ -344,7 +339,7 @@ def test_a_tiny_revision_of_small_values_is_caught(short_prices):
     def returns_revised(prices):
         return prices["close"].pct_change() + 3e-9 * len(prices) / 600
     try:
-        assert "returns_revised looks ahead" in _error(check_causal, short_prices,
+        assert "returns_revised looks ahead" in message_of(check_causal, short_prices,
                                                        {"name": "returns_revised"})
     finally:
         INDICATORS.pop("returns_revised")
@@ -368,7 +363,7 @@ def test_a_revision_of_a_billionth_of_a_price_is_caught(short_prices):
     def close_revised(prices):
         return prices["close"] + 1e-8 * len(prices)
     try:
-        assert "close_revised looks ahead" in _error(check_causal, short_prices,
+        assert "close_revised looks ahead" in message_of(check_causal, short_prices,
                                                      {"name": "close_revised"})
     finally:
         INDICATORS.pop("close_revised")
