@@ -189,4 +189,3 @@ def _decimal_commas(values: pd.DataFrame, path, sep, first_line=2) -> pd.DataFra
                             "(1234,56 or 1.234,56): use one way for the whole file")
     return text.apply(lambda c: c.str.replace(".", "", regex=False)
                       .str.replace(",", ".", regex=False))
-

@@ -83,4 +83,3 @@ def _sample(ticker):
     path = Path(find_spec("arch").origin).parent / "data" / key / f"{key}.csv.gz"
     frame = pd.read_csv(path, index_col="Date", parse_dates=["Date"])
     return normalise(frame, f"sample {ticker}")
-

@@ -130,4 +130,3 @@ def _wall_time(text, date_format):
         return datetime.strptime(text, date_format).replace(tzinfo=None)
     except ValueError:
         return pd.NaT
-

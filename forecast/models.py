@@ -434,8 +434,8 @@ class KerasForecaster:
                  output_init="random"):
         if output_init not in OUTPUT_INITS:  # a plugin's typo must not build Keras' default
             raise ForecastError(f'output_init "{output_init}" is not one of: '
-                                f'{", ".join(OUTPUT_INITS)}.' + did_you_mean(output_init,
-                                                                            OUTPUT_INITS))
+                                f'{", ".join(OUTPUT_INITS)}.'
+                                + did_you_mean(output_init, OUTPUT_INITS))
         self.layers = layers
         self.output_init = output_init
         self.loss = loss  # "binary_crossentropy": the output is a probability (sigmoid)

@@ -281,4 +281,3 @@ def date_column(columns):
         if found is not None:
             return found
     return None
-

@@ -28,7 +28,10 @@ CACHE_MAX_AGE = 24 * 3600  # seconds before a cached download is refreshed
 
 
 def load(ticker, start, end, cache_dir, log):
-    """``(prices, cache)``: ``cache`` describes the cached copy when one was used."""
+    """Yahoo's daily prices of ``ticker`` from ``start`` to ``end`` (YYYY-MM-DD or None),
+    through the cache under ``cache_dir``: ``(prices, cache)``, where ``cache`` describes the
+    cached copy when one was served (else None); ``log`` gets the warning when a failed
+    refresh falls back to an old copy."""
     check_ticker(ticker)
     what = f"Yahoo prices for {ticker}"
     path = cache_dir / "yahoo" / f"{_safe_name(ticker)}.csv"
@@ -172,4 +175,3 @@ def _read_cache(path, what):
         return check_prices(frame[[c for c in COLUMNS if c in frame]].astype("float64"), what)
     except Exception:  # any damage: ignore the file, the next download overwrites it
         return None
-

@@ -206,13 +206,13 @@ def test_a_number_unlike_the_decimal_comma_ones_is_named(tmp_path):
 
 def test_a_semicolon_in_a_comma_header_does_not_change_the_separator(tmp_path):
     p = write_file(tmp_path, "Date,Close,Volume,Note (a;b)\n2020-01-02,10.5,1,x\n"
-                         "2020-01-03,11.5,2,y\n")
+                   "2020-01-03,11.5,2,y\n")
     assert list(csvfile.read_csv(p)["close"]) == [10.5, 11.5]
 
 
 def test_a_header_not_in_utf8_is_still_read(tmp_path):
     p = write_file(tmp_path, "Date;Close;Volumé\n2020-01-02;10,5;1\n2020-01-03;11,5;2\n",
-               encoding="latin-1")
+                   encoding="latin-1")
     assert list(csvfile.read_csv(p)["close"]) == [10.5, 11.5]
 
 
@@ -249,7 +249,8 @@ def test_read_csv_without_a_file_and_with_a_bad_format():
 
 def test_read_csv_names_a_bad_date_format(tmp_path):
     p = write_file(tmp_path, "Date,Close\n2020-01-02,10\n")
-    assert message_of(csvfile.read_csv, p, date_format="%Y").startswith("the date format '%Y' does ")
+    assert message_of(csvfile.read_csv, p, date_format="%Y").startswith(
+        "the date format '%Y' does ")
 
 
 def test_a_blank_quoted_cell_among_decimal_commas_is_an_empty_volume(tmp_path):
@@ -260,7 +261,8 @@ def test_a_blank_quoted_cell_among_decimal_commas_is_an_empty_volume(tmp_path):
 
 def test_an_unreadable_csv_says_why(tmp_path):
     p = write_file(tmp_path, "Date,Close\n2020-01-02,10,5\n2020-01-03,11,6\n")
-    assert "(Length of header or names does not match length of data" in message_of(csvfile.read_csv, p)
+    assert "(Length of header or names does not match length of data" in message_of(
+        csvfile.read_csv, p)
 
 
 @pytest.mark.parametrize("order", [("Price", "Ticker"), ("Ticker", "Price")])
@@ -312,7 +314,7 @@ def test_an_investing_com_file_is_read_with_its_numbers(tmp_path):
 def test_investing_com_dates_with_slashes_need_the_date_format(tmp_path):
     text = INVESTING.replace("Nov 22, 2024", "11/22/2024").replace("Nov 21, 2024", "11/21/2024")
     p = write_file(tmp_path, text.replace("Nov 20, 2024", "11/20/2024").replace("Nov 19, 2024",
-                                                                            "11/19/2024"))
+                                                                                "11/19/2024"))
     assert "cannot read the date '11/22/2024' on line 2: use YYYY-MM-DD, or name the " \
         "file's date format with --date-format or data.date_format (e.g. %d/%m/%Y or " \
         "%m/%d/%Y)" in message_of(csvfile.read_csv, p)
@@ -331,7 +333,7 @@ def test_a_volume_that_is_not_a_number_is_refused_not_read_as_missing(tmp_path, 
 
 def test_thousands_commas_in_a_comma_file_are_read(tmp_path):
     p = write_file(tmp_path, 'Date,Open,Close,Volume\n2020-01-02,"1,229.5","1,234.56","1,510,800"\n'
-                         '2020-01-03,999.5,"1,001.25",700\n')
+                   '2020-01-03,999.5,"1,001.25",700\n')
     prices = csvfile.read_csv(p)
     assert list(prices["close"]) == [1234.56, 1001.25] and list(prices["open"]) == [1229.5, 999.5]
     assert list(prices["volume"]) == [1_510_800.0, 700.0]
@@ -406,15 +408,15 @@ def test_adj_close_scales_open_high_and_low_to_it(write_csv):
 def test_excel_unicode_text_in_utf16_is_read(tmp_path, sp500):
     prices = sp500.iloc[:300]
     p = write_file(tmp_path, clean_frame(prices).to_csv(sep="\t", lineterminator="\r\n"),
-               name="p.txt", encoding="utf-16")
+                   name="p.txt", encoding="utf-16")
     assert p.read_bytes()[:2] == b"\xff\xfe"
     same_prices(csvfile.read_csv(p), prices)
 
 
 def test_a_nasdaq_com_file_is_read_with_its_dollar_signs(tmp_path):
     p = write_file(tmp_path, "Date,Close/Last,Volume,Open,High,Low\n"
-                         "11/22/2024,$229.87,38168250,$228.06,$230.72,$228.06\n"
-                         "11/21/2024,$228.52,42108330,$228.88,$230.155,$225.7117\n")
+                   "11/22/2024,$229.87,38168250,$228.06,$230.72,$228.06\n"
+                   "11/21/2024,$228.52,42108330,$228.88,$230.155,$225.7117\n")
     prices = csvfile.read_csv(p, date_format="%m/%d/%Y")
     assert list(prices["close"]) == [228.52, 229.87]
     assert list(prices["low"]) == [225.7117, 228.06]
@@ -424,15 +426,15 @@ def test_a_nasdaq_com_file_is_read_with_its_dollar_signs(tmp_path):
 def test_investing_com_summary_line_below_the_prices_is_named_by_its_line(tmp_path):
     # older Investing.com files end with one: the first cell is not a date
     p = write_file(tmp_path, INVESTING + '"Highest: 5,972.90","Lowest: 5,864.05",'
-                                     '"Difference: 108.85","Average: 5,938.04"\n')
+                   '"Difference: 108.85","Average: 5,938.04"\n')
     assert message_of(csvfile.read_csv, p).startswith(
         f"{p}: cannot read the date 'Highest: 5,972.90' on line 6: use YYYY-MM-DD")
 
 
 def test_a_tradingview_export_names_its_dates_time(tmp_path):
     p = write_file(tmp_path, "time,open,high,low,close,Volume,MA\n"
-                         "2024-11-21T09:30:00-05:00,10,11,9,10.5,100,\n"
-                         "2024-11-22T09:30:00-05:00,10.5,12,10,11.5,200,10.9\n")
+                   "2024-11-21T09:30:00-05:00,10,11,9,10.5,100,\n"
+                   "2024-11-22T09:30:00-05:00,10.5,12,10,11.5,200,10.9\n")
     prices = csvfile.read_csv(p)
     assert list(prices.index.strftime("%Y-%m-%d")) == ["2024-11-21", "2024-11-22"]
     assert list(prices["close"]) == [10.5, 11.5] and list(prices["volume"]) == [100.0, 200.0]
@@ -449,7 +451,7 @@ def test_a_date_column_wins_over_a_time_column_before_it(tmp_path):
 
 def test_yahoos_web_table_footnote_marks_are_not_part_of_the_names(tmp_path):
     p = write_file(tmp_path, "Date,Open,High,Low,Close*,Adj Close**,Volume\n"
-                         "2024-11-21,10,11,9,10.5,10.5,100\n2024-11-22,10.5,12,10,11.5,11.5,200\n")
+                   "2024-11-21,10,11,9,10.5,10.5,100\n2024-11-22,10.5,12,10,11.5,11.5,200\n")
     assert list(csvfile.read_csv(p)["close"]) == [10.5, 11.5]
 
 
@@ -461,8 +463,8 @@ def test_a_two_digit_year_is_not_given_a_century(tmp_path):
 def test_a_volume_column_without_a_single_volume_is_no_volume(tmp_path):
     # Investing.com's currencies: "-" every day; zeros would feed volume indicators nonsense
     p = write_file(tmp_path, '"Date","Price","Open","High","Low","Vol."\n'
-                         '"Nov 21, 2024","1.0472","1.0543","1.0552","1.0462","-"\n'
-                         '"Nov 22, 2024","1.0418","1.0473","1.0497","1.0335","-"\n')
+                   '"Nov 21, 2024","1.0472","1.0543","1.0552","1.0462","-"\n'
+                   '"Nov 22, 2024","1.0418","1.0473","1.0497","1.0335","-"\n')
     prices = csvfile.read_csv(p)
     assert list(prices.columns) == ["open", "high", "low", "close"]
     assert prices.attrs["repairs"] == [

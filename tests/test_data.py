@@ -58,7 +58,7 @@ def test_unsorted_dates_are_sorted_and_reported(write_csv):
 
 def gappy(write_csv):
     days = [*pd.bdate_range("2020-01-01", periods=20), *pd.bdate_range("2020-03-02",
-                                                                        periods=20)]
+                                                                       periods=20)]
     frame = pd.DataFrame({"Open": 1.0, "High": 1.0, "Low": 1.0, "Close": 1.0, "Volume": 1.0},
                          index=pd.DatetimeIndex(days, name="Date"))
     return write_csv(frame)

@@ -254,7 +254,7 @@ def test_a_one_column_frame_is_that_column(short_prices):
 
 def test_check_columns_names_what_is_missing_and_what_is_there(short_prices):
     assert message_of(indicators.check_columns, short_prices[["close", "volume"]],
-                  [{"name": "atr", "length": 14}]) == (
+                      [{"name": "atr", "length": 14}]) == (
         "indicator atr_14 needs the high, low column(s), which these prices lack (they have "
         "close, volume): use prices with them, or indicators of the close only")
     indicators.check_columns(short_prices, [{"name": "atr"}, {"name": "obv"}])
@@ -299,7 +299,7 @@ def test_a_look_ahead_is_dated_at_the_first_cut(short_prices):
     try:
         day = short_prices.index[len(short_prices) // 2].date()
         assert f"its value on {day} changes" in message_of(check_causal, short_prices,
-                                                        {"name": "peek"})
+                                                           {"name": "peek"})
     finally:
         INDICATORS.pop("peek")
 
@@ -340,7 +340,7 @@ def test_a_tiny_revision_of_small_values_is_caught(short_prices):
         return prices["close"].pct_change() + 3e-9 * len(prices) / 600
     try:
         assert "returns_revised looks ahead" in message_of(check_causal, short_prices,
-                                                       {"name": "returns_revised"})
+                                                           {"name": "returns_revised"})
     finally:
         INDICATORS.pop("returns_revised")
 
@@ -364,6 +364,6 @@ def test_a_revision_of_a_billionth_of_a_price_is_caught(short_prices):
         return prices["close"] + 1e-8 * len(prices)
     try:
         assert "close_revised looks ahead" in message_of(check_causal, short_prices,
-                                                     {"name": "close_revised"})
+                                                         {"name": "close_revised"})
     finally:
         INDICATORS.pop("close_revised")

@@ -12,7 +12,9 @@ PACKAGE = Path(forecast.__file__).parent
 LAYERS = [
     {"errors", "files", "forked", "quiet", "windows", "splits", "metrics", "audit"},
     # plugins: above the registries it guards (a plugin may not replace their entries)
-    {"days", "ohlcv", "csvfile", "yahoo", "data", "config", "indicators", "features", "targets", "models", "trading", "plugins"},
+    # days, ohlcv, csvfile, yahoo: data's readers and checks (data.load_prices uses them)
+    {"days", "ohlcv", "csvfile", "yahoo", "data", "config", "indicators", "features",
+     "targets", "models", "trading", "plugins"},
     {"result"},
     {"walkforward"},
     {"runs"},

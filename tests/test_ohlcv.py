@@ -59,11 +59,11 @@ def _set(changes):
 @pytest.mark.parametrize("changes, message", [
     ({(2, "low"): 0.0}, "MINE has prices <= 0, first on 2020-01-08: prices must be positive"),
     ({(2, "open"): float("inf")}, "MINE has 1 row(s) with missing, non-numeric or infinite prices, "
-                            "first 2020-01-08: fix or remove them"),
+     "first 2020-01-08: fix or remove them"),
     ({(2, "volume"): -1.0}, "MINE has a negative or infinite volume on 2020-01-08: volume "
                             "must be 0 or more"),
     ({(3, "volume"): float("inf")}, "MINE has a negative or infinite volume on 2020-01-09: volume "
-                              "must be 0 or more"),
+     "must be 0 or more"),
 ])
 def test_bad_prices_are_refused_naming_the_first_bad_day(changes, message):
     with pytest.raises(ForecastError) as info:
@@ -105,9 +105,9 @@ def test_from_frame_errors_name_the_frame_and_no_line():
         "prices has no close column: name one Close or Adj Close (any case); Open, High, Low, "
         "Volume are optional")
     assert message_of(ohlcv.from_frame, pd.DataFrame({"Open": [1.0]}, index=dated[:1]),
-                  "my frame").startswith("my frame has no close column")
+                      "my frame").startswith("my frame has no close column")
     assert message_of(ohlcv.from_frame, pd.DataFrame({"Close": [1.0, -1.0]}, index=dated),
-                  "my frame").startswith("my frame has prices <= 0, first on 2005-02-04")
+                      "my frame").startswith("my frame has prices <= 0, first on 2005-02-04")
     assert message_of(ohlcv.from_frame, [1, 2]).endswith("got list")
 
 

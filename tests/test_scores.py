@@ -8,7 +8,7 @@ def test_a_target_is_ranked_by_what_its_report_ranks_by():
     assert (ranked_by("return").key, ranked_by("return").lower) == ("rmse", True)
     assert (compared_by("price").key, compared_by("price").lower) == ("theil_u", True)
     assert (ranked_by("direction").label, ranked_by("direction").lower) == ("Brier score",
-                                                                             True)
+                                                                            True)
     assert (ranked_by("volatility").key, ranked_by("volatility").lower) == ("qlike", True)
     assert ranked_by("unknown") is None
 
