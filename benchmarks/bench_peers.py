@@ -45,7 +45,8 @@ def run_darts(python, seed, out, threads):
     r = json.loads(stdout.strip().splitlines()[-1])
     preds = pd.read_csv(csv, parse_dates=["date"])
     return {"walkforward_s": r["walkforward_s"], "process_s": seconds, "peak_rss_mb": peak,
-            "torch_threads": r["torch_threads"], "epochs_run": {k: m["epochs_run"] for k, m in r["models"].items()}}, preds
+            "torch_threads": r["torch_threads"],
+            "epochs_run": {k: m["epochs_run"] for k, m in r["models"].items()}}, preds
 
 
 def run_forecast(seed, out):
@@ -56,11 +57,16 @@ def run_forecast(seed, out):
     run_dir = Path(stdout.strip().splitlines()[-1])
     m = json.loads((run_dir / "metrics.json").read_text())
     p = pd.read_csv(run_dir / "predictions.csv", parse_dates=["date"])
-    preds = p[p.model.isin(NETWORKS.values())].replace(
-        {"model": {v: k for k, v in NETWORKS.items()}})
+    preds = networks_as_darts_names(p)
     epochs = {k: [f["epochs_run"] for f in m["models"][v]["folds"]] for k, v in NETWORKS.items()}
     return {"walkforward_s": round(m["walkforward_seconds"], 2), "process_s": seconds,
             "peak_rss_mb": peak, "epochs_run": epochs}, preds
+
+
+def networks_as_darts_names(preds: pd.DataFrame) -> pd.DataFrame:
+    """forecast's predictions of the two networks alone, named as darts_w1.py names them."""
+    return preds[preds.model.isin(NETWORKS.values())].replace(
+        {"model": {v: k for k, v in NETWORKS.items()}})
 
 
 def import_footprint() -> int:

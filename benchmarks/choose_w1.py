@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_peers import NETWORKS, scores  # noqa: E402
+from bench_peers import NETWORKS, networks_as_darts_names, scores  # noqa: E402
 from bench_w1 import CONFIG  # noqa: E402
 
 import forecast  # noqa: E402
@@ -35,11 +35,8 @@ END, INITIAL = "2009-05-19", 1000
 
 
 def run_forecast(exp, seed) -> pd.DataFrame:
-    """Predictions of the two networks, named as darts_w1.py names them."""
     run = forecast.backtest(dataclasses.replace(exp, seed=seed), progress=False)
-    p = run.predictions
-    return p[p.model.isin(NETWORKS.values())].replace(
-        {"model": {v: k for k, v in NETWORKS.items()}})
+    return networks_as_darts_names(run.predictions)
 
 
 def run_darts(python, ticker, seed, out) -> pd.DataFrame:

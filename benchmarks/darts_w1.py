@@ -24,12 +24,12 @@ Usage: python benchmarks/darts_w1.py [--seed 42] [--recipe forecast|tutorial]
                                      [--ticker ^IXIC] [--end 2009-05-19] [--initial-train 1000]
 --threads N: torch.set_num_threads(N) first (default: torch's own, one per core).
 --ticker, --end, --initial-train: another workload of the same shape (benchmarks/choose_w1.py
-  --darts runs it on the days before W1's test days); the 5 folds then split the rest evenly.
+  --darts runs it on the days before W1's test days); the 5 folds then split the rest evenly,
+  the days left over at the end unused.
 """
 import argparse
 import json
 import logging
-import os
 import tempfile
 import time
 import warnings
@@ -46,7 +46,6 @@ from sklearn.preprocessing import StandardScaler
 
 WARMUP = 50   # rows dropped for the indicators' warm-up
 INIT = 2501   # W1's first fold trains on 2,501 rows: 2,500 (input -> next day) pairs
-FOLD = 496    # W1's test days per fold
 N_FOLDS = 5
 PRICES = {"^GSPC": sp500, "^IXIC": nasdaq}
 ICL = 60      # input_chunk_length: the lookback
@@ -56,7 +55,8 @@ NETWORKS = {"single": dict(hidden_dim=32, n_rnn_layers=1, dropout=0.0),
 
 
 def load_data(recipe, ticker="^GSPC", end=None, init=INIT):
-    """Target and covariate series, closes and dates; the test days per fold."""
+    """Target and covariate series, closes and dates; the test days per fold (the rest after
+    ``init`` split in 5, the last days left over dropped: none on W1, 496 days a fold)."""
     close = PRICES[ticker].load()["Adj Close"].astype("float64")[:end]
     sma20 = close.rolling(20).mean()
     ema50 = close.ewm(span=50, adjust=False).mean()
@@ -73,7 +73,7 @@ def load_data(recipe, ticker="^GSPC", end=None, init=INIT):
                              "rsi14": rsi14})
     data = data.iloc[WARMUP:]
     fold = (len(data) - init) // N_FOLDS
-    data = data.iloc[:init + N_FOLDS * fold]  # W1: all of it, 496 days a fold
+    data = data.iloc[:init + N_FOLDS * fold]
     assert not data.isna().any().any()
     idx = pd.RangeIndex(len(data))  # trading days are irregular: a plain integer time axis
     y = TimeSeries.from_times_and_values(idx, data[["y"]].to_numpy("float32"), columns=["y"])
@@ -97,7 +97,7 @@ def network(kind, recipe, seed, work_dir, name):
                          pl_trainer_kwargs=trainer, **extra, **NETWORKS[kind])
 
 
-def walk_forward(kind, recipe, seed, y, cov, close, work_dir, init=INIT, fold=FOLD):
+def walk_forward(kind, recipe, seed, y, cov, close, work_dir, init, fold):
     """Predicted closes for every test day, and the epochs each fold ran."""
     preds, epochs = [], []
     for k in range(N_FOLDS):
