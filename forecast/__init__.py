@@ -33,7 +33,7 @@ __version__ = "0.1.0"
 _NAMES = {"Result": "api", "backtest": "api", "compare": "api", "load_experiment": "api",
           "load_run": "api", "Experiment": "config", "register_indicator": "indicators",
           "FoldData": "models", "Forecaster": "models", "KerasForecaster": "models",
-          "register_model": "models"}
+          "register_model": "models", "power_audit": "api", "PowerAudit": "api"}
 __all__ = ["ForecastError", "__version__", *_NAMES]
 
 

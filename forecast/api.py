@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
 import sys
@@ -17,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast import config, data, indicators, models, report, result, runs, walkforward
+from forecast import (config, data, indicators, models, power, report, result, runs,
+                      walkforward)
 from forecast import plugins as _plugins
 from forecast.config import Experiment
 from forecast.errors import ForecastError
@@ -100,6 +102,47 @@ def backtest(experiment_or_path, *, prices: pd.DataFrame | None = None,
     NumPy's global random states are left as they were.
     """
     quiet_tensorflow()  # its start-up lines are no news to a notebook either
+    exp = _prepared(experiment_or_path, overrides, plugins, "backtest")
+    frame = _frame(exp, prices)
+    # the run seeds the global generators fold by fold; a notebook's own draws after it
+    # must not depend on whether a backtest ran in between
+    with _global_random_kept():
+        return Result.of(walkforward.run_experiment(exp, prices=frame, progress=progress))
+
+
+class PowerAudit(power.Power):
+    """A finished power audit (see :class:`forecast.power.Power`: ``table``,
+    ``smallest()``, ``predictions``), with :meth:`save`."""
+
+    def save(self, out="reports") -> Path:
+        """Write ``<out>/<experiment>/power/<id>/`` (power.json, predictions.csv,
+        experiment.toml, power.html), what ``forecast power`` writes; its path. Runs of
+        the same settings on the same prices saved after it report it in their verdict."""
+        return runs.save_power(self, out, pages=report.render_power)
+
+
+def power_audit(experiment_or_path, *, prices: pd.DataFrame | None = None,
+                overrides: dict | None = None, forms=None, strengths=None, plugins=(),
+                progress: bool = True) -> PowerAudit:
+    """Plant predictable parts of known form and size in the experiment's prices, run the
+    experiment on each planted series, and return what each model found (nothing is
+    written until :meth:`PowerAudit.save`).
+
+    ``forms``: names of :data:`forecast.power.FORMS` (default all: ``linear``,
+    ``threshold``); ``strengths``: one list for every form or a dict form -> list (default
+    each form's own). The other arguments are :func:`backtest`'s.
+    """
+    quiet_tensorflow()
+    exp = _prepared(experiment_or_path, overrides, plugins, "power_audit")
+    frame = _frame(exp, prices)
+    with _global_random_kept():
+        found = power.audit(exp, prices=frame, forms=forms, strengths=strengths,
+                            progress=progress)
+    return PowerAudit(**{f.name: getattr(found, f.name) for f in dataclasses.fields(found)})
+
+
+def _prepared(experiment_or_path, overrides, plugins, who) -> Experiment:
+    """The experiment with ``overrides`` applied and ``plugins`` loaded and recorded."""
     plugins = config.plain([plugins] if isinstance(plugins, (str, Path)) else list(plugins or ()))
     wrong = [p for p in plugins if not isinstance(p, str)]
     if wrong:
@@ -107,22 +150,31 @@ def backtest(experiment_or_path, *, prices: pd.DataFrame | None = None,
                             f'"my_plugin.py", "mypkg.models"], got {type(wrong[0]).__name__}')
     specs = [_plugins.resolve(p) for p in plugins]
     _plugins.load(specs)
-    exp = _experiment(experiment_or_path, "backtest")
+    exp = _experiment(experiment_or_path, who)
     overrides = config.dotted(overrides)
     if specs:
         overrides["plugins"] = list(dict.fromkeys([*exp.plugins, *specs]))
-    exp = _record_plugins_used(config.override(exp, overrides))
-    frame = None
-    if prices is not None:
-        d = exp.data
-        frame = data.load_prices(d.ticker, d.source, prices=prices, start=d.start, end=d.end,
-                                 date_format=d.date_format)
-        frame.attrs["source"] = "dataframe"
-    # the run seeds the global generators fold by fold; a notebook's own draws after it
-    # must not depend on whether a backtest ran in between
+    return _record_plugins_used(config.override(exp, overrides))
+
+
+def _frame(exp: Experiment, prices):
+    """A user's DataFrame of prices, validated and cut as the experiment says (None: the
+    experiment's own source)."""
+    if prices is None:
+        return None
+    d = exp.data
+    frame = data.load_prices(d.ticker, d.source, prices=prices, start=d.start, end=d.end,
+                             date_format=d.date_format)
+    frame.attrs["source"] = "dataframe"
+    return frame
+
+
+@contextlib.contextmanager
+def _global_random_kept():
+    """Python's and NumPy's global random states as they were, whatever ran inside."""
     saved = random.getstate(), np.random.get_state()
     try:
-        return Result.of(walkforward.run_experiment(exp, prices=frame, progress=progress))
+        yield
     finally:
         random.setstate(saved[0])
         np.random.set_state(saved[1])

@@ -1,4 +1,4 @@
-"""The ``forecast`` command: run, fetch, report, indicators, models.
+"""The ``forecast`` command: run, power, fetch, report, compare, sweep, indicators, models.
 
 Errors in the user's input end with one line on stderr and exit code 2 (``--debug`` shows
 the traceback). The last line ``forecast run`` prints is the run directory.
@@ -150,6 +150,72 @@ def cmd_compare(args):
     if existed:
         print(f"note: replaced the earlier {path}", file=sys.stderr)
     print(path)
+
+
+def cmd_power(args):
+    from forecast import data, power, report, runs
+    from forecast.ohlcv import fingerprint
+    exp = experiment_from_args(args)
+    forms, strengths = _names(args.forms), _numbers(args.strengths)
+    planted = {s.label for s in power.signals(forms, strengths)}  # a typo ends here
+    d = exp.data
+    prices = data.load_prices(d.ticker, d.source, csv=d.csv, start=d.start, end=d.end,
+                              date_format=d.date_format)
+    earlier = args.reuse and runs.find_power(args.out, power.key(exp, fingerprint(prices)))
+    found = earlier and runs.load_power(earlier["path"])
+    same = found and (set(found.table.signal) == planted and found.models == exp.models
+                      and power.seeds_of(found.experiment) == power.seeds_of(exp))
+    if same:
+        path = earlier["path"]
+        print(f"note: an audit of these settings on these prices is kept: {path} "
+              "(without --reuse a new one runs)", file=sys.stderr)
+    else:
+        found = power.audit(exp, prices=prices, forms=forms, strengths=strengths,
+                            progress=not args.quiet, log=lambda msg: None)
+        path = runs.save_power(found, args.out, pages=report.render_power)
+    _print_power(found)
+    print(path)
+
+
+def _names(text):
+    return None if text is None else [n.strip() for n in text.split(",") if n.strip()]
+
+
+def _numbers(text):
+    if text is None:
+        return None
+    try:
+        return [float(n) for n in _names(text)]
+    except ValueError:
+        raise ForecastError(f"--strengths takes numbers separated by commas, e.g. 0.1,0.3; "
+                            f"got {text}") from None
+
+
+def _print_power(found):
+    """The audit as a table, a planted series a row and a model a column: the share of
+    the oracle's gain captured (Theil's U for the control), * where detected."""
+    t = found.table
+    models = [m for m in dict.fromkeys(t.model) if m != "oracle"]
+    width = max(12, *map(len, models))
+    print(f"{'planted':<16}{'explained':>10}{'oracle U':>10}"
+          + "".join(f"{m:>{width + 2}}" for m in models))
+    for signal, g in t.groupby("signal", sort=False):
+        by = g.set_index("model")
+        cells = []
+        for m in models:
+            r = by.loc[m]
+            text = (f"U {r.theil_u:.4f}" if r.strength == 0 else
+                    f"{r.capture:.0%}" if r.capture == r.capture else "-")
+            cells.append(f"{text + (' *' if r.detected else '  '):>{width + 2}}")
+        print(f"{signal:<16}{by.explained.iloc[0]:>10.2%}{by.oracle_u.iloc[0]:>10.4f}"
+              + "".join(cells))
+    print("capture: share of the oracle's gain over naive; * detected (Theil's U < 1, "
+          "Diebold-Mariano p < 0.05); explained: the planted part's share of the next "
+          "day's variance")
+    small = found.smallest()
+    for m in small.index:
+        found_ = [f"{f} {v:.2%}" for f, v in small.loc[m].items() if v == v]
+        print(f"smallest detected, {m}: " + (", ".join(found_) if found_ else "none"))
 
 
 def cmd_sweep(args):
@@ -403,6 +469,25 @@ def _parser():
     add_run_options(sw)
     sw.set_defaults(func=cmd_sweep)
 
+    pw = sub.add_parser("power", help="plant skill in the prices: what do the models find?",
+                        description="Plant predictable parts of known form and size in the "
+                        "experiment's prices (their own returns with random signs, plus the "
+                        "part), run the experiment on each planted series, and print the "
+                        "share of an oracle's gain each model captures and the smallest "
+                        "part it detects. Writes reports/<experiment>/power/<id>/ "
+                        "(power.json, predictions.csv, power.html); runs of the same "
+                        "settings saved later say in their verdict what the audit found.")
+    pw.add_argument("config", help="experiment file, e.g. backtests/sp500_single_vs_stacked.toml")
+    pw.add_argument("--forms", metavar="A,B", help="forms of planted part: linear, threshold "
+                    "(default: both)")
+    pw.add_argument("--strengths", metavar="S1,S2", help="strengths for every form, between "
+                    "0 and 1 (default: linear 0.05,0.1,0.2,0.3; threshold 0.2,0.4)")
+    pw.add_argument("--reuse", action="store_true", help="show the newest audit in --out of "
+                    "these settings, prices and planted series instead of running one, if "
+                    "there is one")
+    add_run_options(pw)
+    pw.set_defaults(func=cmd_power)
+
     i = sub.add_parser("indicators", help="list the indicators an experiment can use",
                        description="The registered indicators (forecast's and your plugins'); "
                        "with --all also every pandas-ta indicator, usable by its name.")
@@ -412,7 +497,7 @@ def _parser():
                        description="The registered models (forecast's and your plugins') "
                        "with their parameters' defaults, usable as [models.NAME].")
     m.set_defaults(func=cmd_models)
-    for s in (r, sw, i, m):
+    for s in (r, sw, pw, i, m):
         s.add_argument("--plugin", action="append", metavar="PATH_OR_MODULE",
                        help="import a file or module that registers indicators or models "
                        "(repeatable; also plugins = [...] in the experiment file)")

@@ -394,7 +394,7 @@ def _not_per_model(where, name, key, training_keys):
 
 
 def _check_training(t: TrainingSpec, prefix: str):
-    _at_least(f"{prefix}.epochs", t.epochs, 1)
+    _at_least(f"{prefix}.epochs", t.epochs, 0)  # 0: untrained (a check of the power audit)
     _at_least(f"{prefix}.batch_size", t.batch_size, 1)
     _at_least(f"{prefix}.patience", t.patience, 0)
     _at_least(f"{prefix}.stride", t.stride, 1)
@@ -409,7 +409,8 @@ def _check_training(t: TrainingSpec, prefix: str):
 
 
 # limits of the built-in models' parameters: [low, high)
-_LIMITS = {"units": (1, None), "dropout": (0, 1), "alpha": (0, None), "shards": (1, None)}
+_LIMITS = {"units": (1, None), "dropout": (0, 1), "alphas": (0, None), "shards": (1, None),
+           "max_lags": (0, None)}
 
 
 def _check_param(where, key, value, default, *, positive=False):

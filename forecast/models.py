@@ -14,6 +14,7 @@ built.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import random
@@ -100,6 +101,8 @@ class Forecaster(Protocol):
       the global random state, so that fits can then run side by side in threads.
     - ``state() -> list[ndarray]`` and ``restore(arrays, lookback, n_features)``: what a
       checkpoint keeps after each fold and how ``--resume`` continues from it.
+    - ``chosen``: a dict of the settings ``fit`` chose on the fold's training samples
+      (ridge's penalty, the autoregression's order), kept per fold in metrics.json.
     """
     params: int | None
 
@@ -242,24 +245,86 @@ class Drift:
 
 
 class Ridge:
-    """Ridge regression on the same scaled windows, flattened."""
+    """Ridge regression on the same scaled windows, flattened, its penalty chosen on the
+    training samples (:func:`choose_alpha`); one alpha in ``alphas``: that one."""
     deterministic = True
 
-    def __init__(self, alpha):
-        from sklearn.linear_model import Ridge as _Ridge
-        self.model = _Ridge(alpha=alpha)
+    def __init__(self, alphas):
+        self.alphas = tuple(alphas)
 
     def fit(self, fold):
+        from sklearn.linear_model import Ridge as _Ridge
         X = np.concatenate([fold.X_train, fold.X_val]).reshape(
             len(fold.X_train) + len(fold.X_val), -1)
+        y = np.concatenate([fold.y_train, fold.y_val])
         if fold.dates is not None:  # no early stopping: the tail is training data too
             fold.received("fit", X, fold.dates["train"])
-        self.model.fit(X, np.concatenate([fold.y_train, fold.y_val]))
+        alpha = choose_alpha(X, y, self.alphas)
+        self.chosen = {"alpha": alpha}
+        self.model = _Ridge(alpha=alpha).fit(X, y)
         self.params = int(self.model.coef_.size + 1)
         return {}
 
     def predict(self, fold):
         return fold.to_price(self.model.predict(fold.X_test.reshape(len(fold.X_test), -1)))
+
+
+def choose_alpha(X, y, alphas, splits: int = 5) -> float:
+    """The ridge penalty of ``alphas`` with the lowest mean squared error when the samples
+    ``X``, ``y`` (in time order) are split as scikit-learn's ``TimeSeriesSplit``: each
+    penalty fitted on an expanding start of them and scored on the part that follows, as
+    the walk-forward itself does. Ties go to the larger penalty."""
+    if len(alphas) == 1:
+        return float(alphas[0])
+    from sklearn.linear_model import Ridge as _Ridge
+    from sklearn.model_selection import TimeSeriesSplit
+    errors = np.zeros(len(alphas))
+    for fit, val in TimeSeriesSplit(n_splits=splits).split(X):
+        for i, a in enumerate(alphas):
+            pred = _Ridge(alpha=a).fit(X[fit], y[fit]).predict(X[val])
+            errors[i] += np.mean((pred - y[val]) ** 2)
+    order = np.argsort(alphas)[::-1]  # larger penalties first: they win ties
+    return float(np.asarray(alphas)[order][np.argmin(errors[order])])
+
+
+class AR:
+    """An autoregression on daily log returns, its order (0 to ``max_lags``) chosen by the
+    Bayesian information criterion on the training rows (statsmodels' ``ar_select_order``),
+    then fixed: each test day's forecast uses the returns up to that day. For ``horizon`` h
+    the forecasts of the next h returns are chained (each from the ones before)."""
+    deterministic = True
+
+    def __init__(self, max_lags):
+        self.max_lags = max_lags
+
+    def fit(self, fold):
+        from statsmodels.tsa.ar_model import AutoReg, ar_select_order
+        last = int(fold.train_end[-1])
+        r = fold.returns[1:last + 1]  # row 0 has no return
+        if fold.days is not None:
+            fold.received("fit", r, fold.days[1:last + 1])
+        lags = ar_select_order(r, self.max_lags, ic="bic", trend="c").ar_lags or []
+        self.lags = int(max(lags, default=0))
+        fitted = AutoReg(r, lags=lags or 0, trend="c").fit()
+        # coefficient of each lag 1..p (0 for a lag left out), after the constant
+        self.coef = np.zeros(self.lags)
+        self.coef[np.asarray(lags, int) - 1] = fitted.params[1:]
+        self.const = float(fitted.params[0])
+        self.chosen = {"lags": self.lags}
+        self.params = 1 + len(lags)
+        return {}
+
+    def predict(self, fold):
+        r = fold.returns
+        # recent[j]: the p returns up to test day j, newest first
+        recent = np.stack([r[fold.test_end - k] for k in range(self.lags)], 1) \
+            if self.lags else np.zeros((len(fold.test_end), 0))
+        total = np.zeros(len(fold.test_end))
+        for _ in range(fold.horizon):
+            step = self.const + recent @ self.coef
+            total += step
+            recent = np.column_stack([step, recent[:, :-1]]) if self.lags else recent
+        return fold.last_price * np.exp(total)
 
 
 @register_model("naive")
@@ -274,10 +339,21 @@ def drift(**_):
     return Drift()
 
 
-@register_model("ridge", targets=("price", "return", "volatility"), alpha=1.0)
-def ridge(alpha, **_):
-    """Ridge regression on the flattened lookback window."""
-    return Ridge(alpha)
+# penalties ridge chooses from: least squares' neighbourhood to all but the mean
+RIDGE_ALPHAS = [0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6]
+
+
+@register_model("ridge", targets=("price", "return", "volatility"), alphas=RIDGE_ALPHAS)
+def ridge(alphas, **_):
+    """Ridge regression on the flattened lookback window, alpha chosen by time-ordered
+    cross-validation on each fold's training samples."""
+    return Ridge(alphas)
+
+
+@register_model("ar", targets=("price", "return"), max_lags=10)
+def ar(max_lags, **_):
+    """Autoregression on daily returns, its order chosen by BIC on the training rows."""
+    return AR(max_lags)
 
 
 # --- baselines of the direction and volatility targets (forecast.targets) ----------------
@@ -417,10 +493,13 @@ OUTPUT_INITS = {"random": "glorot_uniform", "zeros": "zeros"}
 class KerasForecaster:
     """A Keras network trained with Adam on MSE, early stopping on the validation tail.
 
+    Each fit keeps the weights it started from unless an epoch beats their validation loss
+    by ``min_delta``: in the first fold the untrained network (with ``output_init =
+    "zeros"``, a forecast of the training mean), so a network that finds nothing abstains.
     Calling ``fit`` again (the next fold, ``refit = "warm"``) continues from the weights
     the previous call left and fits only the samples that are new since then, which is why
-    warm walk-forward is fast; it keeps those weights unless an epoch beats their
-    validation loss by ``min_delta`` (training on recent days alone can make them worse).
+    warm walk-forward is fast (training on recent days alone can make them worse: they
+    compete as above).
     ``stride`` fits every stride-th window (the newest always
     included): neighbouring windows share all but one day. ``output_init = "zeros"`` starts
     the output layer at zero weights: the untrained network forecasts the scaled target's
@@ -513,9 +592,9 @@ class KerasForecaster:
         # folds it trains. Every batch has the same shape so that the step is traced once,
         # not once a fold.
         history = {"loss": [], "val_loss": []}
-        best, best_weights, wait = np.inf, None, 0
-        if warm:  # the weights the last fold kept compete too: training must beat them
-            best, best_weights = self._val_loss(X_val, y_val), self.model.get_weights()
+        # the weights training starts from compete too (the last fold's, or untrained ones:
+        # with zero output weights the training mean): it must beat them to be kept
+        best, best_weights, wait = self._val_loss(X_val, y_val), self.model.get_weights(), 0
         size = min(self.batch_size, len(y))
         starts = list(range(0, len(y) - size + 1, size))
         if starts[-1] + size < len(y):
@@ -788,7 +867,8 @@ def fit_predict(name: str, model, fold: FoldData, k: int):
     of the wrong length, NaN), ends the run with one line naming it: a plugin's model is
     the user's code, and they need its name, not the walk-forward's traceback."""
     where = f'model "{name}" in fold {k + 1}'
-    history, fit_s = _blamed(where, model.fit, fold)
+    with _one_thread(model):
+        history, fit_s = _blamed(where, model.fit, fold)
     try:  # metrics.json and the report's training chart keep it
         history = {str(key): [float(x) for x in losses]
                    for key, losses in (history or {}).items()}
@@ -796,7 +876,8 @@ def fit_predict(name: str, model, fold: FoldData, k: int):
         got = repr(history) if len(repr(history)) < 40 else f"a {type(history).__name__}"
         raise ForecastError(f"{where}: fit returned {got}: return a dict of losses per "
                             'epoch ({"loss": [0.5, 0.4], "val_loss": [...]}) or {}') from None
-    pred, predict_s = _blamed(where, model.predict, fold)
+    with _one_thread(model):
+        pred, predict_s = _blamed(where, model.predict, fold)
     n = len(fold.X_test)
     try:
         values = np.asarray(pred, dtype="float64")
@@ -817,6 +898,17 @@ def fit_predict(name: str, model, fold: FoldData, k: int):
                             f"{n} test samples{day}: a model must forecast every test day"
                             + why)
     return history, fit_s, values, predict_s
+
+
+def _one_thread(model):
+    """One BLAS thread for a model that draws no random numbers (scikit-learn, NumPy): its
+    sums then come out in the same order on every machine and worker, so a Ray sweep gives
+    a local run's predictions (on all cores ridge's differed by ~1e-7). Networks keep
+    TensorFlow's own threads."""
+    if not getattr(model, "deterministic", False):
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=1)
 
 
 def _blamed(where, method, fold):

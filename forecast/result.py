@@ -113,6 +113,7 @@ class Result:
     equity: pd.DataFrame | None = None
     prices: pd.DataFrame | None = None
     plugins: list = field(default_factory=list)  # {"name", "sha256"} of each plugin loaded
+    power: dict | None = None        # the power audit of its settings (forecast.power)
     run_id: str | None = None
     created: str | None = None
     path: Path | None = None         # the run directory, once saved or when read back
@@ -163,7 +164,8 @@ class Result:
             "features": list(self.features),
             "folds": [dataclasses.asdict(k) for k in self.folds], "audit": self.audit,
             "models": {n: m.to_json() for n, m in self.models.items()}}
-        for key, value in (("trading", self.trading), ("buy_and_hold", self.buy_and_hold)):
+        for key, value in (("trading", self.trading), ("buy_and_hold", self.buy_and_hold),
+                           ("power", self.power)):
             if value is not None:
                 out[key] = value
         if self.run_id:
@@ -189,7 +191,8 @@ class Result:
             list(m.get("features", [])), dict(m.get("audit", {})),
             float(m.get("walkforward_seconds") or 0.0), m.get("device", "cpu"),
             dict(m.get("versions", {})), m.get("trading"), m.get("buy_and_hold"),
-            None if equity is None else _in_ns(equity), None, list(m.get("plugins", [])), m.get("run_id"), m.get("created"),
+            None if equity is None else _in_ns(equity), None, list(m.get("plugins", [])),
+            m.get("power"), m.get("run_id"), m.get("created"),
             None if path is None else Path(path))
 
 

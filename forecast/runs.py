@@ -52,6 +52,9 @@ def save(result, out="reports", *, pages=None) -> Path:
     """
     out = Path(out)
     check_writable(out)
+    if result.power is None:  # what its recipe could have found, when an audit says
+        from forecast.power import key
+        result.power = find_power(out, key(result.experiment, result.data.sha256))
     rid = run_id(result.experiment, result.data.sha256)
     result.run_id = rid
     result.created = datetime.now().isoformat(timespec="seconds")
@@ -299,3 +302,78 @@ def find(root="reports") -> list[Path]:
     root = Path(root)
     found = [p.parent for p in root.glob("*/*/metrics.json") if not p.parent.name.startswith(".")]
     return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+# --- power audits (forecast.power) -------------------------------------------------------
+
+
+def save_power(power, out="reports", *, pages=None) -> Path:
+    """Write a :class:`forecast.power.Power` as ``<out>/<experiment>/power/<id>/``:
+    ``power.json`` (the table and its summary), ``predictions.csv`` (every planted run's
+    predictions and the oracle's, with a ``signal`` column) and ``experiment.toml``;
+    ``pages(dir)`` may add the page. Whole or not at all, as a run."""
+    out = Path(out)
+    check_writable(out)
+    created = datetime.now()
+    pid = f"{created:%Y%m%d-%H%M%S}-{power.key[:8]}-{secrets.token_hex(2)}"
+    final = out / slug(power.experiment.name) / "power" / pid
+    doc = {"schema_version": 1, "kind": "power", "experiment": power.experiment.name,
+           "created": created.isoformat(timespec="seconds"), "seconds": power.seconds,
+           "innovations_seed": power.innovations_seed, "summary": power.summary(),
+           "table": json.loads(power.table.to_json(orient="records"))}
+    tmp = temp_dir(final.parent, pid)
+    try:
+        (tmp / "power.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        power.predictions.to_csv(tmp / "predictions.csv", index=False,
+                                 date_format="%Y-%m-%d", float_format="%.6f")
+        (tmp / "experiment.toml").write_text(to_toml(power.experiment), encoding="utf-8")
+        if pages is not None:
+            pages(power, tmp)
+        publish(tmp, final)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ForecastError(f"cannot save the power audit in {final.parent}: {_why(e)}; "
+                            "free some space or choose another folder with --out") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    power.path = final
+    return final
+
+
+def find_power(out, key: str) -> dict | None:
+    """The summary of the newest power audit under ``out`` whose key is ``key`` (a run of
+    the same prices, features, folds and training), with its ``path`` and ``created``."""
+    for path in sorted(Path(out).glob("*/power/*/power.json"), key=lambda p: p.parent.name,
+                       reverse=True):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a damaged audit hides no other
+        summary = doc.get("summary") if isinstance(doc, dict) else None
+        if isinstance(summary, dict) and summary.get("key") == key:
+            return {**summary, "path": str(path.parent), "created": doc.get("created")}
+    return None
+
+
+def load_power(path):
+    """The :class:`forecast.power.Power` saved in ``path``."""
+    from forecast.power import Power
+    path = Path(path)
+    try:
+        doc = json.loads((path / "power.json").read_text(encoding="utf-8"))
+        predictions = pd.read_csv(path / "predictions.csv", parse_dates=["date"])
+        exp = config.from_dict(tomllib.loads((path / "experiment.toml")
+                                             .read_text(encoding="utf-8")))
+    except FileNotFoundError as e:
+        raise ForecastError(f"{path} is not a power audit: {Path(e.filename).name} is "
+                            "missing") from None
+    except (ValueError, OSError, tomllib.TOMLDecodeError) as e:
+        raise ForecastError(f"{path} holds a damaged power audit: {e}") from None
+    s = doc["summary"]
+    power = Power(exp, pd.DataFrame(doc["table"]), predictions, s["key"], s["ticker"],
+                  float(doc.get("seconds", 0.0)), int(doc.get("innovations_seed", 0)),
+                  {m: dict(v) for m, v in exp.models.items()})
+    power.path = path
+    power.created = doc.get("created")
+    return power

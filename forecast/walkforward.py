@@ -164,6 +164,7 @@ def _fit_predict(k, name, seed, model, data) -> dict:
             "fit_seconds": fit_s, "predict_seconds": predict_s,
             "epochs_run": len(history.get("loss", [])),
             "params": getattr(model, "params", None),  # optional: a model need not count
+            "chosen": getattr(model, "chosen", None),  # settings it chose on training rows
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -287,6 +288,8 @@ def summarise(predictions: pd.DataFrame, records, names, *, horizon=1,
             for key in ("fit_seconds", "predict_seconds", "epochs_run", "peak_rss_mb"):
                 row[key] = float(np.mean([r[key] for r in fold_recs]))
             row["history"] = fold_recs[0]["history"]
+            if fold_recs[0].get("chosen"):
+                row["chosen"] = fold_recs[0]["chosen"]
             entry["folds"].append(row)
         out[name] = trading.json_ready(entry)  # undefined ratios (nan) become null
     return out

@@ -10,7 +10,7 @@ def test_backtest_files_load(tmp_path):
     exp = config.load_experiment("backtests/sp500_single_vs_stacked.toml")
     assert exp.name == "sp500_single_vs_stacked"
     assert exp.features.lookback == 60 and exp.split.initial_train == 2500
-    assert list(exp.models) == ["naive", "drift", "ridge", "single_lstm", "stacked_lstm"]
+    assert list(exp.models) == ["naive", "drift", "ridge", "ar", "single_lstm", "stacked_lstm"]
     assert config.load_experiment("backtests/nasdaq_single_vs_stacked.toml").data.ticker \
         == "^IXIC"
     config.load_experiment("backtests/my_ticker_example.toml")
@@ -130,8 +130,10 @@ def test_replace_applies_dotted_overrides_and_validates():
     ({"models": {"stacked_lstm": {"units": [64, 0]}}}, "units must be at least 1"),
     ({"models": {"stacked_lstm": {"shards": 0}}}, "[models.stacked_lstm]: shards must be at "
                                                   "least 1, got 0"),
-    ({"models": {"ridge": {"alpha": -1}}}, "alpha must be at least 0"),
-    ({"models": {"single_lstm": {"epochs": 0}}}, "models.single_lstm.epochs must be at least 1"),
+    ({"models": {"ridge": {"alphas": [1, -1]}}}, "alphas must be at least 0"),
+    ({"models": {"ridge": {"alpha": 1}}}, 'unknown key "alpha". Did you mean "alphas"?'),
+    ({"models": {"ar": {"max_lags": -1}}}, "max_lags must be at least 0"),
+    ({"models": {"single_lstm": {"epochs": -1}}}, "models.single_lstm.epochs must be at least 0"),
     ({"models": {"gru": {"learning_rate": -1}}}, "models.gru.learning_rate must be > 0"),
     ({"features": {"indicators": [{"name": 3}]}}, "indicators must be a list of tables"),
     ({"features": {"indicators": [{"length": 3}]}}, "indicators must be a list of tables"),

@@ -1,7 +1,8 @@
 """Layers in one direction and no import cycles, function-level imports included.
 
 core (computation) -> result (the typed Result) -> walkforward (runs the core, returns a
-Result) -> runs (files) -> report (HTML) -> faces (the Python API, cli, sweep).
+Result) -> power (the walk-forward on planted series) -> runs (files) -> report (HTML) ->
+faces (the Python API, cli, sweep).
 """
 import ast
 from pathlib import Path
@@ -17,6 +18,7 @@ LAYERS = [
      "targets", "models", "trading", "plugins"},
     {"result"},
     {"walkforward"},
+    {"power"},  # runs the walk-forward on planted series
     {"runs"},
     {"report"},
     {"api", "sweep", "cli"},

@@ -43,9 +43,87 @@ def test_ridge_learns_a_linear_signal():
     f = fold()
     f.y_train = f.X_train[:, -1, 0] * 2
     f.y_val = f.X_val[:, -1, 0] * 2
-    r = create("ridge", {"alpha": 1e-6})
+    r = create("ridge", {"alphas": [1e-6]})
     r.fit(f)
     np.testing.assert_allclose(r.predict(f), f.to_price(f.X_test[:, -1, 0] * 2), rtol=1e-4)
+
+
+def test_ridge_chooses_a_large_penalty_on_noise_and_a_small_one_on_a_signal():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 10, 2)).astype("float32")
+    noise = rng.normal(size=400)
+
+    def fold_of(y):
+        return FoldData(X[:300], y[:300], X[300:350], y[300:350], X[350:], np.ones(50),
+                        np.ones(301), 1, lambda s: s)
+    r = create("ridge", {})
+    r.fit(fold_of(noise))
+    assert r.chosen["alpha"] >= 1e4  # shrunk to the mean: nothing to find
+    r = create("ridge", {})
+    r.fit(fold_of(X[:, -1, 0] + 0.1 * noise))
+    assert r.chosen["alpha"] <= 10
+    np.testing.assert_allclose(r.predict(fold_of(noise)), X[350:, -1, 0], atol=0.05)
+
+
+def test_choose_alpha_scores_each_penalty_on_the_samples_after_those_it_was_fitted_on():
+    from sklearn.linear_model import Ridge
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(120, 5))
+    y = X @ [0.5, 0, 0, 0, 0] + rng.normal(size=120)
+    alphas = [0.1, 10.0, 1e4]
+    errors = []
+    for a in alphas:  # three splits by hand: fitted on the first 30, 60, 90, tested next
+        errors.append(sum(np.mean((Ridge(alpha=a).fit(X[:k], y[:k]).predict(X[k:k + 30])
+                                   - y[k:k + 30]) ** 2) for k in (30, 60, 90)))
+    assert models.choose_alpha(X, y, alphas, 3) == alphas[int(np.argmin(errors))]
+    assert models.choose_alpha(X, y, [7.0], 3) == 7.0
+
+
+def ar_fold(returns, n_test=200, horizon=1):
+    """A FoldData carrying what the autoregression reads: returns, training and test days."""
+    close = 100 * np.exp(np.r_[0.0, np.cumsum(returns)])
+    rows = len(close)
+    end = np.arange(20, rows - horizon)
+    train, test = end[:-n_test], end[-n_test:]
+    f = FoldData(np.zeros((len(train), 1, 1)), np.zeros(len(train)), np.zeros((1, 1, 1)),
+                 np.zeros(1), np.zeros((n_test, 1, 1)), close[test], close, horizon,
+                 lambda s: s)
+    f.returns = np.r_[np.nan, returns]
+    f.train_end, f.test_end = train, test
+    return f, close
+
+
+def test_ar_finds_the_order_of_an_autoregression_and_none_in_noise():
+    rng = np.random.default_rng(3)
+    e = rng.standard_t(4, size=3000) * 0.01
+    x = np.zeros_like(e)
+    for t in range(1, len(e)):
+        x[t] = e[t] + 0.3 * x[t - 1]
+    f, close = ar_fold(x)
+    m = create("ar", {})
+    m.fit(f)
+    assert m.chosen == {"lags": 1}
+    assert m.coef[0] == pytest.approx(0.3, abs=0.05)
+    # its forecast: today's close times exp(constant + coefficient x today's return)
+    expected = close[f.test_end] * np.exp(m.const + m.coef[0] * x[f.test_end - 1])
+    np.testing.assert_allclose(m.predict(f), expected)
+    m2 = create("ar", {})
+    m2.fit(ar_fold(e)[0])
+    assert m2.chosen == {"lags": 0}
+
+
+def test_ar_chains_its_forecasts_over_the_horizon():
+    rng = np.random.default_rng(4)
+    e = rng.normal(size=2000) * 0.01
+    x = np.zeros_like(e)
+    for t in range(1, len(e)):
+        x[t] = e[t] - 0.4 * x[t - 1]
+    f, close = ar_fold(x, horizon=2)
+    m = create("ar", {})
+    m.fit(f)
+    one = m.const + m.coef[0] * x[f.test_end - 1]
+    two = m.const + m.coef[0] * one
+    np.testing.assert_allclose(m.predict(f), close[f.test_end] * np.exp(one + two))
 
 
 @pytest.mark.parametrize("name", ["single_lstm", "stacked_lstm", "gru", "simple_rnn"])

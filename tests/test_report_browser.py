@@ -235,3 +235,29 @@ def test_the_comparison_opens_offline(browser, demo, tmp_path, opened):
 def test_the_demo_report_is_small(demo):
     assert (demo / "report.html").stat().st_size < 1_000_000
     assert (demo.parent.parent / "index.html").is_file()
+
+
+@pytest.mark.browser
+def test_a_power_audit_page_opens_offline_and_says_what_its_table_says(tmp_path, opened):
+    from forecast import power
+    exp = config.from_dict({
+        "name": "audited", "seed": 1, "data": {"start": "2004-01-01", "end": "2008-06-30"},
+        "features": {"lookback": 10, "indicators": []},
+        "split": {"initial_train": 500, "folds": 2},
+        "models": {"naive": {}, "ar": {}, "ridge": {}}})
+    found = power.audit(exp, strengths=[0.5], progress=False)
+    path = runs.save_power(found, tmp_path, pages=report.render_power)
+    o = opened(path / "power.html")
+    o.assert_clean()
+    o.assert_charts_drawn(["chart-capture-0", "chart-capture-1"])  # linear, threshold
+    cells = o.page.eval_on_selector_all("#power-table tr[data-model]", """rows =>
+        rows.map(r => [r.dataset.signal, r.dataset.model,
+                       Number(r.querySelector('td[data-key=capture]').dataset.value)])""")
+    table = found.table.set_index(["signal", "model"])
+    assert len(cells) == len(table)
+    for signal, model, capture in cells:
+        want = table.loc[(signal, model), "capture"]
+        assert (math.isnan(capture) and math.isnan(want)) or capture == pytest.approx(want)
+    small = found.smallest()
+    text = o.page.inner_text("#power-smallest tr[data-model=ar] td[data-form=linear]")
+    assert text == f"{small.loc['ar', 'linear'] * 100:.2g}%"

@@ -200,7 +200,7 @@ PLAUSIBLE = {
     "name": st.text(max_size=10),
     "units": st.one_of(st.integers(-1, 64), st.lists(st.integers(0, 64), max_size=3)),
     "dropout": st.floats(-0.5, 1.5),
-    "alpha": st.floats(-1, 10),
+    "alphas": st.lists(st.floats(-1, 10), max_size=3),
 }
 
 
@@ -228,7 +228,7 @@ def table(cls, extra=()):
 MODEL_TABLES = st.dictionaries(
     st.sampled_from(["naive", "drift", "ridge", "single_lstm", "stacked_lstm", "gru", "lstm"]),
     st.fixed_dictionaries({}, optional={
-        k: plausible(k, d) for k, d in [("units", 32), ("dropout", 0.1), ("alpha", 1.0),
+        k: plausible(k, d) for k, d in [("units", 32), ("dropout", 0.1), ("alphas", [1.0]),
                                         ("epochs", 3), ("learning_rate", 0.01),
                                         ("refit", "warm"), ("unit", 3)]}), max_size=3)
 
@@ -380,7 +380,7 @@ def test_bad_csv_through_the_cli(setup, capsys, sp500, case):
     ("split", "folds", 0, ["split.folds must be at least 1"]),
     ("features", "horizon", 3, ["split.gap = 0 is too small", "gap >= 2"]),
     ("training", "learning_rate", math.nan, ["learning_rate must be a finite number"]),
-    ("models", "single_lstm", {"epochs": 0}, ["models.single_lstm.epochs must be at least 1"]),
+    ("models", "single_lstm", {"epochs": -1}, ["models.single_lstm.epochs must be at least 0"]),
     ("models", "naive", {"units": 3}, ['[models.naive]: unknown key "units"']),
     ("data", "start", "2001-13-01", ["data.start '2001-13-01' is not a date"]),
 ])

@@ -265,3 +265,24 @@ print(forked, "pandas_ta" in sys.modules, first.predictions.equals(second.predic
     done = subprocess.run([sys.executable, "-c", code, str(tiny_toml_file("forked"))],
                           capture_output=True, text=True, timeout=300)
     assert done.stdout.split() == ["True", "True", "True"], done.stderr[-2000:]
+
+
+def test_tuned_baselines_choose_their_settings_on_training_rows_only(tiny_experiment,
+                                                                      short_prices):
+    exp = config.replace(tiny_experiment, models={"naive": {}, "ridge": {}, "ar": {}})
+    a = walkforward.run_experiment(exp, prices=short_prices, progress=False)
+    cut = pd.Timestamp(a.folds[-1].test_start)  # the last fold's test days change
+    changed = short_prices.copy()
+    later = changed.index >= cut
+    noise = np.exp(np.random.default_rng(0).normal(0, 0.05, later.sum()))
+    changed.loc[later, ["open", "high", "low", "close"]] *= noise[:, None]
+    b = walkforward.run_experiment(exp, prices=changed, progress=False)
+    for name in ("ridge", "ar"):
+        chosen = [f["chosen"] for f in a.models[name].folds]
+        assert len(chosen) == 2 and all(chosen)
+        assert chosen == [f["chosen"] for f in b.models[name].folds]
+        pa = a.predictions[a.predictions.model == name]
+        pb = b.predictions[b.predictions.model == name]
+        first = pa.date < cut  # forecasts made before the change (the first fold's)
+        np.testing.assert_array_equal(pa[first].y_pred, pb[first].y_pred)
+        assert not np.allclose(pa[~first].y_pred, pb[~first].y_pred)  # the change was seen

@@ -10,7 +10,8 @@ rendered from a :class:`forecast.result.Result`, just run or read back from its 
 - :func:`render_index` writes ``index.html`` listing every run under a folder, newest first;
 - :func:`render_compare` writes one page comparing several runs model by model, and
   :func:`compare_table` is that comparison as a DataFrame;
-- :func:`render_sweep_summary` writes the page of a sweep.
+- :func:`render_sweep_summary` writes the page of a sweep;
+- :func:`render_power` writes the page of a power audit (:mod:`forecast.power`).
 
 A run's report is the sections of :data:`forecast.report.sections.SECTIONS`, in order;
 sections whose data a run does not hold (significance, trading, seed spreads) are left out.
@@ -25,6 +26,7 @@ from forecast.files import write_atomic
 from forecast.report.markup import esc, page, script_json
 from forecast.report.pages import (compare_html, compare_table, render_compare, render_index,
                                    render_sweep_summary)
+from forecast.report.power import power_html, render_power
 from forecast.report.sections import SECTIONS, Section
 from forecast.report.sections.audit import leak_findings
 from forecast.report.sections.details import header
@@ -33,8 +35,8 @@ from forecast.report.sections.verdict import table, verdict_box
 from forecast.result import Result
 
 __all__ = ["SECTIONS", "Section", "compare_html", "compare_table", "esc", "html",
-           "leak_findings", "render", "render_compare", "render_index", "render_sweep_summary",
-           "script_json", "summary_html"]
+           "leak_findings", "power_html", "render", "render_compare", "render_index",
+           "render_power", "render_sweep_summary", "script_json", "summary_html"]
 
 
 def render(result_or_run_dir) -> Path:

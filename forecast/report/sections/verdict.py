@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from forecast.report.markup import best, cell, esc, fmt, num
+from forecast.report.power import power_line
 from forecast.report.sections.audit import leak_line
 from forecast.report.sections.common import has_std, rows
 
@@ -77,6 +78,7 @@ def verdict_box(result) -> str:
         else:
             lines.append(f"<b>{esc(name)}</b> beats naive persistence by {_pct_change(u)} "
                          f"(Theil's U {fmt(u, 'ratio')}){_dm_clause(e)}.")
+    lines.append(power_line(result))
     lines.append(_trading_headline(result))
     lines.append(leak_line(result))
     return (f'<div class="verdict{" lost" if lost else ""}" id="verdict-text">'
