@@ -9,8 +9,11 @@ batched path.
 --recipe forecast (default, darts done right: forecast's recipe as far as darts allows):
   series = daily log return of the close; past covariates = log(SMA20/close),
   log(EMA50/close), RSI14; StandardScalers fitted on each fold's training rows; early
-  stopping on val_loss (patience 1, min_delta 0.002) over the last 10% of the fold's
-  training samples, best weights reloaded; batch 64; at most 10 epochs; stride 2.
+  stopping on val_loss over the last 10% of the fold's training samples, best weights
+  reloaded; Adam. Each network's epochs (at most), batch size, learning rate, patience,
+  min_delta and stride come from --single-recipe / --stacked-recipe (JSON; bench_peers.py
+  passes those of forecast's experiment file), by default W1's earlier recipe: patience 1,
+  min_delta 0.002, batch 64, 10 epochs, stride 2, learning rate 0.001.
   A predicted return r becomes a price: close_{t-1} * exp(r).
 --recipe tutorial: min-max scalers on price levels, 10 epochs, batch 32, no early stopping.
 
@@ -22,7 +25,10 @@ model, y_true, y_last, y_pred) and prints one JSON line: per model the walk-forw
 Usage: python benchmarks/darts_w1.py [--seed 42] [--recipe forecast|tutorial]
                                      [--models single,stacked] [--out preds.csv] [--threads N]
                                      [--ticker ^IXIC] [--end 2009-05-19] [--initial-train 1000]
+                                     [--csv planted.csv] [--single-recipe JSON]
+                                     [--stacked-recipe JSON]
 --threads N: torch.set_num_threads(N) first (default: torch's own, one per core).
+--csv: a file of Date and Close (a planted series from bench_peers.py) instead of --ticker.
 --ticker, --end, --initial-train: another workload of the same shape (benchmarks/choose_w1.py
   --darts runs it on the days before W1's test days); the 5 folds then split the rest evenly,
   the days left over at the end unused.
@@ -52,12 +58,21 @@ ICL = 60      # input_chunk_length: the lookback
 
 NETWORKS = {"single": dict(hidden_dim=32, n_rnn_layers=1, dropout=0.0),
             "stacked": dict(hidden_dim=64, n_rnn_layers=2, dropout=0.2)}
+# --recipe forecast's training by default (W1's before the power audit); --single-recipe and
+# --stacked-recipe change it per network
+RECIPE = {"epochs": 10, "batch_size": 64, "lr": 1e-3, "patience": 1, "min_delta": 0.002,
+          "stride": 2}
 
 
-def load_data(recipe, ticker="^GSPC", end=None, init=INIT):
+def load_data(recipe, ticker="^GSPC", end=None, init=INIT, csv=None):
     """Target and covariate series, closes and dates; the test days per fold (the rest after
-    ``init`` split in 5, the last days left over dropped: none on W1, 496 days a fold)."""
-    close = PRICES[ticker].load()["Adj Close"].astype("float64")[:end]
+    ``init`` split in 5, the last days left over dropped: none on W1, 496 days a fold).
+    ``csv``: a Date, Close file instead of the sample's ``ticker`` (a planted series)."""
+    if csv:
+        close = pd.read_csv(csv, index_col=0, parse_dates=True).iloc[:, 0]
+    else:
+        close = PRICES[ticker].load()["Adj Close"]
+    close = close.astype("float64")[:end]
     sma20 = close.rolling(20).mean()
     ema50 = close.ewm(span=50, adjust=False).mean()
     delta = close.diff()
@@ -83,21 +98,24 @@ def load_data(recipe, ticker="^GSPC", end=None, init=INIT):
     return y, cov, data["close"].to_numpy("float64"), data.index, fold
 
 
-def network(kind, recipe, seed, work_dir, name):
+def network(kind, recipe, seed, work_dir, name, training):
     trainer = {"accelerator": "cpu", "enable_progress_bar": False,
                "enable_model_summary": False, "logger": False}
     extra = {}
+    t = training
     if recipe == "forecast":
-        trainer["callbacks"] = [EarlyStopping(monitor="val_loss", patience=1, min_delta=0.002,
-                                              mode="min")]
+        trainer["callbacks"] = [EarlyStopping(monitor="val_loss", patience=t["patience"],
+                                              min_delta=t["min_delta"], mode="min")]
         extra = {"save_checkpoints": True, "force_reset": True, "model_name": name}
     return BlockRNNModel(model="LSTM", input_chunk_length=ICL, output_chunk_length=1,
-                         n_epochs=10, batch_size=64 if recipe == "forecast" else 32,
-                         optimizer_kwargs={"lr": 1e-3}, random_state=seed, work_dir=work_dir,
-                         pl_trainer_kwargs=trainer, **extra, **NETWORKS[kind])
+                         n_epochs=t["epochs"] if recipe == "forecast" else 10,
+                         batch_size=t["batch_size"] if recipe == "forecast" else 32,
+                         optimizer_kwargs={"lr": t["lr"]}, random_state=seed,
+                         work_dir=work_dir, pl_trainer_kwargs=trainer, **extra,
+                         **NETWORKS[kind])
 
 
-def walk_forward(kind, recipe, seed, y, cov, close, work_dir, init, fold):
+def walk_forward(kind, recipe, seed, y, cov, close, work_dir, init, fold, training):
     """Predicted closes for every test day, and the epochs each fold ran."""
     preds, epochs = [], []
     for k in range(N_FOLDS):
@@ -108,13 +126,14 @@ def walk_forward(kind, recipe, seed, y, cov, close, work_dir, init, fold):
         sc_y.fit(y[:train_end])  # on the fold's training rows only
         sc_c.fit(cov[:train_end])
         y_s, c_s = sc_y.transform(y[:fold_end]), sc_c.transform(cov[:fold_end])
-        model = network(kind, recipe, seed, work_dir, f"{kind}_{k}")
+        model = network(kind, recipe, seed, work_dir, f"{kind}_{k}", training)
         if recipe == "forecast":
             n_val = max(1, round(0.1 * (train_end - ICL)))  # the last 10% of the pairs
             fit_end = train_end - n_val
             model.fit(y_s[:fit_end], past_covariates=c_s[:train_end],
                       val_series=y_s[fit_end - ICL:train_end],
-                      val_past_covariates=c_s[:train_end], stride=2, load_best=True,
+                      val_past_covariates=c_s[:train_end], stride=training["stride"],
+                      load_best=True,
                       verbose=False)
         else:
             model.fit(y_s[:train_end], past_covariates=c_s[:train_end], verbose=False)
@@ -141,7 +160,14 @@ def main():
     ap.add_argument("--end", help="last day used (default: 2018-12-31, the last there is)")
     ap.add_argument("--initial-train", type=int, default=INIT - 1,
                     help="(input -> next day) pairs of the first fold (default: W1's 2500)")
+    ap.add_argument("--csv", help="a Date, Close file (a planted series) instead of --ticker")
+    # each network's training recipe under --recipe forecast, as JSON (bench_peers.py
+    # passes forecast's experiment's): keys of RECIPE, the rest as there
+    for kind in NETWORKS:
+        ap.add_argument(f"--{kind}-recipe", type=json.loads, default={},
+                        help=f"JSON, e.g. {json.dumps(RECIPE)}")
     args = ap.parse_args()
+    training = {kind: {**RECIPE, **getattr(args, f"{kind}_recipe")} for kind in NETWORKS}
     if args.threads:
         torch.set_num_threads(args.threads)
     logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)
@@ -149,11 +175,14 @@ def main():
     warnings.filterwarnings("ignore")
 
     init = args.initial_train + 1
-    y, cov, close, dates, fold = load_data(args.recipe, args.ticker, args.end, init)
+    y, cov, close, dates, fold = load_data(args.recipe, args.ticker, args.end, init,
+                                           args.csv)
     test = np.arange(init, len(close))
-    w1 = (args.ticker, args.end, init) == ("^GSPC", None, INIT)
-    out = {"workload": "W1" if w1 else f"{args.ticker} to {args.end or 'the end'}, "
+    w1 = (args.ticker, args.end, init, args.csv) == ("^GSPC", None, INIT, None)
+    out = {"workload": "W1" if w1 else f"{args.csv or args.ticker} to "
+                                       f"{args.end or 'the end'}, "
                                        f"{args.initial_train} initial pairs",
+           "training": training if args.recipe == "forecast" else None,
            "library": "darts", "recipe": args.recipe, "seed": args.seed,
            "torch_threads": torch.get_num_threads(), "models": {}}
     frames = []
@@ -161,7 +190,7 @@ def main():
         for kind in args.models.split(","):
             t0 = time.perf_counter()
             pred, epochs = walk_forward(kind, args.recipe, args.seed, y, cov, close, work_dir,
-                                        init, fold)
+                                        init, fold, training[kind])
             wall = time.perf_counter() - t0
             out["models"][kind] = {"walkforward_s": round(wall, 2), "epochs_run": epochs}
             frames.append(pd.DataFrame({"date": dates[test], "model": kind,
