@@ -69,6 +69,7 @@ class FoldData:
 
 @dataclass(frozen=True)
 class ModelEntry:
+    """An entry of :data:`MODELS`: the factory, its default settings and its targets."""
     name: str
     factory: Callable
     defaults: dict
