@@ -12,15 +12,16 @@ FIND_PYTHON = for p in python3.13 python3.12 \
 	  "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v "$$p"; exit 0; }; \
 	done; exit 1
 
-.PHONY: help setup demo test bench bench-peers browser mutants gpu clean
+.PHONY: help setup demo test docs bench bench-peers browser mutants gpu clean
 
 help:
 	@echo "make demo   run the S&P 500 single vs stacked LSTM backtest and write its report"
 	@echo "make test   run the test suite"
+	@echo "make docs   build the documentation site into docs/_build/html (offline)"
 	@echo "make bench  time workload W1 against the tutorial-style reference"
 	@echo "make bench-peers  W1 in forecast and in darts (builds benchmarks/.peers-venv once)"
 	@echo "make mutants  mutation testing of the core modules (mutmut; MODULES=\"metrics data\" for some)"
-	@echo "make setup  create .venv and install forecast with its test tools"
+	@echo "make setup  create .venv and install forecast with its test and docs tools"
 	@echo "make gpu    swap the CPU TensorFlow in .venv for TensorFlow with CUDA (NVIDIA GPU)"
 
 $(STAMP): pyproject.toml
@@ -31,7 +32,7 @@ $(STAMP): pyproject.toml
 	  "$$py" -m venv $(VENV); \
 	fi
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,docs]'
 	@if [ -f $(VENV)/.gpu ]; then $(GPU_SWAP); fi
 	@touch $(STAMP)
 
@@ -39,7 +40,7 @@ $(STAMP): pyproject.toml
 # tensorflow-cpu put the same files in one place: install the GPU extra, drop tensorflow-cpu,
 # then lay tensorflow's files down again (uninstalling the CPU wheel removed them). The
 # marker .venv/.gpu keeps the swap when setup runs again.
-GPU_SWAP = $(PY) -m pip install --quiet -e '.[dev,gpu]' \
+GPU_SWAP = $(PY) -m pip install --quiet -e '.[dev,docs,gpu]' \
 	&& $(PY) -m pip uninstall --quiet -y tensorflow-cpu \
 	&& $(PY) -m pip install --quiet --force-reinstall --no-deps \
 	  "tensorflow==$$($(PY) -c 'from importlib.metadata import version; print(version("tensorflow"))')"
@@ -65,6 +66,13 @@ browser:
 
 test: $(STAMP) browser
 	$(PY) -m pytest
+
+# The site in docs/ (Sphinx, MyST Markdown, the API from the docstrings); strict, as
+# tests/test_docs.py builds it: a warning or a broken reference fails (-E: every page is
+# read again, so a warning is never hidden by an earlier build).
+docs: $(STAMP)
+	$(VENV)/bin/sphinx-build -E -W --keep-going -n -q -b html docs docs/_build/html
+	@echo "the site: docs/_build/html/index.html"
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_w1.py
@@ -96,4 +104,4 @@ bench-peers: $(STAMP) $(PEERS)/.installed
 	$(PY) benchmarks/bench_peers.py --python $(PEERS)/bin/python
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis docs/_build

@@ -19,6 +19,7 @@ from forecast.targets import TARGETS
 
 @dataclass(frozen=True)
 class Features:
+    """What :func:`build` returns: the model inputs, the close and what was checked."""
     frame: pd.DataFrame  # one row per day, one column per model input
     close: pd.Series     # the close on the same days
     dropped: int         # warm-up rows removed from the start

@@ -137,6 +137,7 @@ def fsync_dir(path) -> None:
 
 
 def umask() -> int:
+    """The process's umask (read without changing it): the mode new files get."""
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -37,6 +37,7 @@ SPEC_KEYS = ("column", "scale")  # read by forecast, not passed to pandas-ta
 
 @dataclass(frozen=True)
 class Indicator:
+    """An entry of :data:`INDICATORS`: the function, its defaults and how it is scaled."""
     name: str
     func: Callable
     scale: str | None     # None: inferred from the values (pandas-ta functions)

@@ -70,6 +70,7 @@ class FoldData:
 
 @dataclass(frozen=True)
 class ModelEntry:
+    """An entry of :data:`MODELS`: the factory, its default settings and its targets."""
     name: str
     factory: Callable
     defaults: dict

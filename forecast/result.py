@@ -1,7 +1,7 @@
 """What a backtest returns: typed, and the same whether it was just run or read back.
 
 :func:`forecast.walkforward.run_experiment` builds a :class:`Result`; ``metrics.json`` is
-:attr:`Result.metrics` (with :data:`SCHEMA_VERSION`), and :meth:`Result.from_files` reads it
+:attr:`Result.metrics` (with :data:`SCHEMA_VERSION`), and :meth:`Result.from_metrics` reads it
 back, so the report, the CLI, sweeps and the Python API all read the same attributes instead
 of string keys of a dict. Scores stay a ``dict`` of name -> number: which scores a model has
 depends on the target (errors in price units, a Brier score, QLIKE), like a table's columns.

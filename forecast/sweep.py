@@ -13,7 +13,7 @@ command again skips every run that finished and retries the ones that failed. A 
 summary; the others go on.
 
 Results do not depend on the executor: a run is a pure function of its settings (every fold
-seeds the networks itself), the workers return the finished :class:`~forecast.walkforward.Run`
+seeds the networks itself), the workers return the finished :class:`~forecast.result.Result`
 and the main process writes every run directory, so a Ray cluster needs no shared disk.
 """
 from __future__ import annotations
@@ -114,6 +114,7 @@ def _as_text_if_date(value):
 
 
 def parse_tickers(text, default: str) -> list[str]:
+    """``--tickers A,B``: the tickers in order, once each; ``default`` without the option."""
     if text is None:  # no --tickers; an empty one is refused below
         return [default]
     tickers = []

@@ -29,6 +29,7 @@ from forecast.windows import make_windows, rows_needed
 
 
 def splitter(exp: Experiment) -> WalkForward:
+    """The walk-forward splitter of ``exp``'s ``[split]`` settings."""
     s = exp.split
     return WalkForward(initial_train=s.initial_train, n_splits=s.folds, test_size=s.test_size,
                        gap=s.gap, window=s.window)

@@ -13,6 +13,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Windows:
+    """What :func:`make_windows` returns: the windows, their targets and last rows."""
     X: np.ndarray       # (n, lookback, features), a read-only view: no copy
     target: np.ndarray  # (n,) series[end + horizon]
     end: np.ndarray     # (n,) row index of each window's last row

@@ -227,9 +227,10 @@ def test_a_close_only_csv_runs_and_an_ohlc_indicator_on_it_is_refused(write_csv,
     assert err.startswith("forecast: error: indicator atr") and "high, low" in err
 
 
-def test_the_readme_names_every_option_of_run_and_sweep():
+def test_the_docs_name_every_option_of_run_and_sweep():
     import re
-    readme = Path("README.md").read_text(encoding="utf-8")
+    readme = "\n".join(Path(page).read_text(encoding="utf-8")
+                       for page in ("docs/getting-started.md", "docs/sweeps.md"))
     listed = re.search(r"`forecast run --help` lists every option \(`([^`]*)`\)", readme)
     parser = cli._parser()
     commands = next(a for a in parser._actions if a.dest == "command").choices

@@ -4,7 +4,7 @@ mutmut changes one small thing at a time in a copy of the code (a ``<`` becomes 
 ``1`` a ``2``, an argument is dropped...) and runs the tests that reach the changed function,
 fastest first, stopping at the first failure. A mutant no test notices has *survived*: either
 a behaviour no test pins, or a change that cannot alter any result (an *equivalent* mutant,
-listed in :data:`EQUIVALENT` and in README "Testing" with the reason).
+listed in :data:`EQUIVALENT` and in docs/testing.md with the reason).
 
 Everything happens in ``build/mutants/`` (a copy of ``forecast/`` and ``tests/``): the working
 tree is never touched. Prints each module's score and every survivor with its diff; the last
@@ -60,7 +60,7 @@ NETWORK_TESTS = ["test_end_to_end_on_short_data", "test_folds_never_train_on_or_
                  "test_a_network_trained_on_its_validation_tail",
                  "test_a_network_given_rows_it_does_not_declare"]
 
-# Mutants that cannot change any result; README "Testing" lists them with the same reasons.
+# Mutants that cannot change any result; docs/testing.md lists them with the same reasons.
 # Each is (a pattern in the mutated line, what it came from, why it changes nothing): a
 # mutant is equivalent when undoing that one substitution gives back the original line.
 EQUIVALENT = [

@@ -109,6 +109,7 @@ def fmt(v, kind: str) -> str:
 
 
 def count(v) -> str:
+    """A count for a table (``1,234``); ``?`` when it is not known."""
     return fmt(v, "count") if v is not None else "?"
 
 

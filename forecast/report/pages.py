@@ -31,6 +31,7 @@ TABLE_SCORES = ("theil_u", "rmse", "mae", "mape", "directional_accuracy", "sharp
 
 
 def target_name(result: Result) -> str:
+    """What the run forecast: its ``features.target``."""
     return result.experiment.features.target
 
 
