@@ -60,7 +60,15 @@ def _own_line(args):
 
 
 def experiment_from_args(args):
-    """The experiment file of ``args.config`` with the command-line overrides applied."""
+    """The experiment file of ``args.config`` with the command-line overrides applied; on
+    another series than the file's, named after it (:func:`forecast.runs.filed_by_series`)."""
+    from forecast import runs
+    return runs.filed_by_series(*overridden(args))
+
+
+def overridden(args):
+    """The experiment file of ``args.config`` with the command-line overrides applied, and
+    the file's own ticker."""
     from forecast import config
     for flag, example in (("csv", "prices.csv"), ("out", "reports")):
         if getattr(args, flag) is not None and not getattr(args, flag).strip():
@@ -85,12 +93,13 @@ def experiment_from_args(args):
     if args.csv and not ticker:  # the file's prices are not the experiment's ticker's
         from forecast.csvfile import csv_ticker
         ticker = csv_ticker(args.csv)
-    return config.override(exp, {
+    overrides = {
         "data.ticker": ticker, "data.source": source, "data.csv": args.csv,
         "data.date_format": args.date_format,
         "data.start": args.start, "data.end": args.end, "training.epochs": args.epochs,
         "split.folds": args.folds, "seed": args.seed, "models": models,
-        "plugins": list(dict.fromkeys([*exp.plugins, *extra])) if extra else None})
+        "plugins": list(dict.fromkeys([*exp.plugins, *extra])) if extra else None}
+    return config.override(exp, overrides), exp.data.ticker
 
 
 def load_plugins(args) -> list[str]:
@@ -154,7 +163,7 @@ def cmd_compare(args):
 
 def cmd_sweep(args):
     from forecast import sweep
-    return sweep.main(args, experiment_from_args(args))
+    return sweep.main(args, *overridden(sweep.base_args(args)))
 
 
 def cmd_fetch(args):

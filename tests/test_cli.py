@@ -206,6 +206,41 @@ def test_ctrl_c_keeps_finished_folds_and_prints_the_resume_command(tiny_toml, tm
     assert not (out / "tiny_cli" / ".unfinished").exists()
 
 
+
+def test_a_run_on_another_series_is_filed_apart_and_resumes_there(tiny_toml, write_csv,
+                                                                  tmp_path, capsys,
+                                                                  monkeypatch):
+    from forecast import runs
+    from forecast.data import load_prices
+    csv = write_csv(load_prices("^IXIC", "sample").loc["2005":"2007-05"], name="nas.csv")
+    out = tmp_path / "reports"
+    save = runs.Checkpoint.save
+
+    def save_then_ctrl_c(self, fold, *args):
+        save(self, fold, *args)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(runs.Checkpoint, "save", save_then_ctrl_c)
+    args = ["run", str(tiny_toml), "--csv", str(csv), "--models", "naive", "--out", str(out),
+            "--quiet"]
+    assert cli.main(args) == 130
+    assert [p.parent.name for p in out.glob("*/.unfinished")] == ["tiny_cli.nas"]
+    monkeypatch.setattr(runs.Checkpoint, "save", save)
+    assert cli.main([*args, "--resume"]) == 0
+    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    assert run_dir.parent == out / "tiny_cli.nas" and runs.find(out) == [run_dir]
+    assert not (out / "tiny_cli.nas" / ".unfinished").exists()
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert (m["experiment"], m["ticker"]) == ("tiny_cli.nas", "nas")
+    # the experiment's own ticker stays in the experiment's folder; report and index work
+    assert cli.main(["run", str(tiny_toml), "--models", "naive", "--out", str(out),
+                     "--quiet"]) == 0
+    own = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    assert own.parent == out / "tiny_cli" and set(runs.find(out)) == {own, run_dir}
+    assert cli.main(["report", str(run_dir)]) == 0
+    index = (out / "index.html").read_text()
+    assert ">tiny_cli.nas<" in index and ">tiny_cli<" in index and "csv nas.csv" in index
+
+
 def test_a_close_only_csv_runs_and_an_ohlc_indicator_on_it_is_refused(write_csv, sp500,
                                                                       tiny_toml, tmp_path,
                                                                       capsys):
