@@ -116,7 +116,7 @@ def backtest(experiment_or_path, *, prices: pd.DataFrame | None = None,
     if prices is not None:
         d = exp.data
         frame = data.load_prices(d.ticker, d.source, prices=prices, start=d.start, end=d.end,
-                                 date_format=d.date_format)
+                                 date_format=d.date_format, missing=d.missing)
         frame.attrs["source"] = "dataframe"
     # the run seeds the global generators fold by fold; a notebook's own draws after it
     # must not depend on whether a backtest ran in between

@@ -95,7 +95,7 @@ def overridden(args):
         ticker = csv_ticker(args.csv)
     overrides = {
         "data.ticker": ticker, "data.source": source, "data.csv": args.csv,
-        "data.date_format": args.date_format,
+        "data.date_format": args.date_format, "data.missing": args.missing,
         "data.start": args.start, "data.end": args.end, "training.epochs": args.epochs,
         "split.folds": args.folds, "seed": args.seed, "models": models,
         "plugins": list(dict.fromkeys([*exp.plugins, *extra])) if extra else None}
@@ -311,6 +311,8 @@ def add_run_options(r):
     r.add_argument("--date-format", metavar="FORMAT", help="how the CSV's dates and "
                    "--start/--end are written, in strftime codes, e.g. %%d/%%m/%%Y "
                    "(default: YYYY-MM-DD)")
+    r.add_argument("--missing", choices=["refuse", "drop"], help="rows of a CSV that lack "
+                   "a price: refuse the file (default) or drop them with a note")
     r.add_argument("--start", metavar="YYYY-MM-DD", help="first day of prices to use "
                    "(a year or month alone: its first day)")
     r.add_argument("--end", metavar="YYYY-MM-DD", help="last day of prices to use (a year "

@@ -22,7 +22,8 @@ import pandas as pd
 
 from forecast.days import check_date_format, parse_dates
 from forecast.errors import ForecastError, headline
-from forecast.ohlcv import COLUMNS, column_key, date_column, normalise, one_ticker, plain_name
+from forecast.ohlcv import (COLUMNS, column_key, date_column, drop_missing, normalise,
+                            one_ticker, plain_name)
 
 _LAYOUT = ("save it with a header row and commas between columns and points in numbers "
            "(1234.56), or semicolons between columns and commas in numbers (1234,56)")
@@ -36,8 +37,11 @@ def csv_ticker(path) -> str:
     return stem or "CSV"
 
 
-def read_csv(path, *, date_format=None) -> pd.DataFrame:
-    """Read a user's price file (see the module docstring for the columns and formats)."""
+def read_csv(path, *, date_format=None, missing="refuse") -> pd.DataFrame:
+    """Read a user's price file (see the module docstring for the columns and formats).
+
+    Rows lacking a price (an empty or NaN close, say) are refused naming their lines, or
+    dropped with ``missing="drop"`` (:func:`forecast.ohlcv.drop_missing`)."""
     if not path:
         raise ForecastError("the csv source needs a file: --csv PATH")
     path = Path(path)
@@ -89,8 +93,10 @@ def read_csv(path, *, date_format=None) -> pd.DataFrame:
     dates = parse_dates(frame[date_col], path, date_format, first_line=first_line)
     values = _decimal_commas(frame.drop(columns=[date_col]), path, sep, first_line)
     values.index = dates
+    values, dropped = drop_missing(values, str(path), missing,
+                                   lines=frame.index.to_numpy() + first_line)
     prices = normalise(values, str(path))
-    prices.attrs["repairs"] = repairs + prices.attrs["repairs"]
+    prices.attrs["repairs"] = repairs + dropped + prices.attrs["repairs"]
     return prices
 
 

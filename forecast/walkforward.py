@@ -46,7 +46,7 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
     d, f = exp.data, exp.features
     if prices is None:
         prices = load_prices(d.ticker, d.source, csv=d.csv, start=d.start, end=d.end,
-                             date_format=d.date_format, log=log)
+                             date_format=d.date_format, log=log, missing=d.missing)
     split = splitter(exp)
     samples = split.min_samples()
     if len(prices) < rows_needed(f.lookback, f.horizon, samples) + (f.warmup or 0):

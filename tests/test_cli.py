@@ -241,6 +241,30 @@ def test_a_run_on_another_series_is_filed_apart_and_resumes_there(tiny_toml, wri
     assert ">tiny_cli.nas<" in index and ">tiny_cli<" in index and "csv nas.csv" in index
 
 
+
+def test_missing_drop_drops_a_csvs_rows_lacking_a_price_and_says_so(write_csv, sp500,
+                                                                     tiny_toml, tmp_path,
+                                                                     capsys):
+    frame = sp500.loc["2005":"2007-05"].copy()
+    frame.iloc[[40, 41, 90], frame.columns.get_loc("close")] = float("nan")
+    path = write_csv(frame, name="holes.csv")
+    args = ["run", str(tiny_toml), "--csv", str(path), "--models", "naive", "--out",
+            str(tmp_path), "--quiet"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert "3 row(s) lack a price, lines 42 (2005-03-02), 43 (2005-03-03), 92" in err
+    assert err.endswith('drop them with data.missing = "drop" (--missing drop)')
+    assert cli.main([*args, "--missing", "drop"]) == 0
+    captured = capsys.readouterr()
+    note = ('dropped 3 row(s) with a missing price (data.missing = "drop"): lines 42 '
+            "(2005-03-02), 43 (2005-03-03), 92 (2005-05-12)")
+    assert f"note: holes: {note}" in captured.err.splitlines()
+    run_dir = Path(captured.out.strip().splitlines()[-1])
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert note in m["repairs"] and m["data"]["rows"] == len(frame) - 3
+    assert 'missing = "drop"' in (run_dir / "experiment.toml").read_text()
+
+
 def test_a_close_only_csv_runs_and_an_ohlc_indicator_on_it_is_refused(write_csv, sp500,
                                                                       tiny_toml, tmp_path,
                                                                       capsys):

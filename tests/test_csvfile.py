@@ -44,6 +44,36 @@ def test_a_day_without_any_price_is_dropped_and_reported(write_csv):
     assert prices.attrs["repairs"][0] == "dropped 1 row(s) without any price, first 2020-01-07"
 
 
+HOLES = """Date,Open,High,Low,Close,Volume
+2020-01-02,10,11,9,10.5,100
+2020-01-03,10.5,12,10,,200
+2020-01-06,11.5,12,11,NaN,150
+2020-01-07,11.5,12,11,11.8,150
+2020-01-08,,12,11,11.9,150
+2020-01-09,11.5,12,11,nan,150
+2020-01-10,11.5,12,11, ,150
+2020-01-13,,,,,
+2020-01-14,11.5,12,11,12.1,150
+"""
+
+
+def test_rows_lacking_a_price_are_refused_by_line_or_dropped_on_request(write_csv):
+    path = write_csv(HOLES)
+    assert message_of(csvfile.read_csv, path) == (
+        f"{path}: 5 row(s) lack a price, lines 3 (2020-01-03), 4 (2020-01-06), 6 (2020-01-08)"
+        ' and 2 more: fill them in, or drop them with data.missing = "drop" (--missing drop)')
+    prices = csvfile.read_csv(path, missing="drop")
+    assert [str(d.date()) for d in prices.index] == ["2020-01-02", "2020-01-07", "2020-01-14"]
+    assert prices.attrs["repairs"][:2] == [
+        'dropped 5 row(s) with a missing price (data.missing = "drop"): lines 3 (2020-01-03), '
+        "4 (2020-01-06), 6 (2020-01-08) and 2 more",
+        "dropped 1 row(s) without any price, first 2020-01-13"]  # as before: Yahoo's rows
+    # what is no number is still refused: dropping it would hide a file read wrong
+    garbage = write_csv(HOLES.replace("11.5,12,11,11.8", "11.5,12,11,abc"), name="g.csv")
+    with pytest.raises(ForecastError, match="non-numeric"):
+        csvfile.read_csv(garbage, missing="drop")
+
+
 def test_dates_keep_the_exchange_day_whatever_the_time_zone(write_csv):
     # what yfinance's history().to_csv() writes: offsets change with daylight saving time
     text = ("Date,Open,High,Low,Close,Volume\n"
