@@ -72,7 +72,29 @@ def load_prices(ticker="^GSPC", source="sample", *, csv=None, start=None, end=No
     prices.attrs = {"repairs": repairs, "cache": cache}
     for repair in repairs:
         log(f"note: {ticker}: {repair}")
+    future = _future(prices)
+    if future:  # said, not refused: the prices may be made up on purpose
+        log(f"warning: {ticker}: {future}")
+        repairs.append(f"warning: {future}")  # the report lists it with the repairs
     return prices
+
+
+def today() -> pd.Timestamp:
+    """This machine's date (tests replace it)."""
+    return pd.Timestamp.now().normalize()
+
+
+def _future(prices: pd.DataFrame) -> str | None:
+    """A warning when prices are dated after today: almost always dates read in the wrong
+    format, or a made-up file."""
+    now = today()
+    # a day of slack: an exchange east of here may already trade on what is tomorrow here
+    late = prices.index[prices.index > now + pd.Timedelta(days=1)]
+    if not len(late):
+        return None
+    return (f"{len(late)} day(s) after today ({now.date()}), the first {late[0].date()}: "
+            "check the date format (--date-format) or where the file came from; the "
+            "backtest uses them as they are")
 
 
 def _sample(ticker):

@@ -265,6 +265,25 @@ def test_missing_drop_drops_a_csvs_rows_lacking_a_price_and_says_so(write_csv, s
     assert 'missing = "drop"' in (run_dir / "experiment.toml").read_text()
 
 
+
+def test_prices_dated_after_today_are_warned_of_and_shown_in_the_report(
+        write_csv, short_prices, tiny_toml, tmp_path, capsys, monkeypatch):
+    from forecast import data
+    monkeypatch.setattr(data, "today", lambda: pd.Timestamp("2026-12-07"))
+    frame = short_prices.set_axis(pd.bdate_range(end="2027-06-30", periods=len(short_prices),
+                                                 name="date"))
+    path = write_csv(frame, name="synthetic.csv")
+    assert cli.main(["run", str(tiny_toml), "--csv", str(path), "--start", "2020",
+                     "--end", "2030", "--models", "naive", "--out", str(tmp_path),
+                     "--quiet"]) == 0
+    captured = capsys.readouterr()
+    [warning] = [line for line in captured.err.splitlines() if line.startswith("warning:")]
+    assert warning.startswith("warning: synthetic: 146 day(s) after today (2026-12-07), the "
+                              "first 2026-12-09: check the date format")
+    report = (Path(captured.out.strip().splitlines()[-1]) / "report.html").read_text()
+    assert "the first 2026-12-09" in report
+
+
 def test_a_close_only_csv_runs_and_an_ohlc_indicator_on_it_is_refused(write_csv, sp500,
                                                                       tiny_toml, tmp_path,
                                                                       capsys):
