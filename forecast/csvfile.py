@@ -78,9 +78,10 @@ def read_csv(path, *, date_format=None, missing="refuse") -> pd.DataFrame:
     if "price" in names and not {"close", "adj close"} & set(names):
         frame = frame.rename(columns={frame.columns[names.index("price")]: "Close"})
     date_col = date_column(frame.columns)
-    if date_col is None:
-        raise ForecastError(f"{path} has no Date column: the first row must name the columns, "
-                            f"e.g. Date,Open,High,Low,Close,Volume; {_LAYOUT}")
+    if date_col is None:  # the cause in a few words; the whole path and first row: --debug
+        raise ForecastError(_no_date_column(path, list(frame.columns))) from ValueError(
+            f"{path.resolve()}: its first row reads as {[str(c) for c in frame.columns][:8]}; "
+            f"{_LAYOUT}")
     empty = frame.isna().all(axis=1) | frame.apply(
         lambda c: c.str.strip().eq("") | c.isna()).all(axis=1)
     repairs = []
@@ -98,6 +99,22 @@ def read_csv(path, *, date_format=None, missing="refuse") -> pd.DataFrame:
     prices = normalise(values, str(path))
     prices.attrs["repairs"] = repairs + dropped + prices.attrs["repairs"]
     return prices
+
+
+_EXAMPLE = "e.g. Date,Open,High,Low,Close,Volume"
+
+
+def _no_date_column(path, columns) -> str:
+    """Why a file has no Date column, in a few words, and the fix."""
+    first = str(columns[0]).strip() if columns else ""
+    if re.match(r"^\d[\d\-./: T]*$", first):  # a date or a number: data, not a name
+        return f"{path.name} has no header row, so no Date column: add one, {_EXAMPLE}"
+    if len(columns) < 2:
+        return (f"{path.name} has no Date column, nor , ; or tab in its first row: save it "
+                f"as CSV with a header row, {_EXAMPLE}")
+    shown = ", ".join(str(c).strip()[:20] for c in columns[:4]) + (
+        ", ..." if len(columns) > 4 else "")
+    return f"{path.name} has no Date column ({shown}): name the dates' column Date, {_EXAMPLE}"
 
 
 def _encoding(path) -> str:

@@ -499,3 +499,28 @@ def test_a_volume_column_without_a_single_volume_is_no_volume(tmp_path):
     assert list(prices.columns) == ["open", "high", "low", "close"]
     assert prices.attrs["repairs"] == [
         "the volume column is empty: volume indicators are unavailable"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("2020-01-02,1,1,1,1,1\n2020-01-03,1,1,1,1,1\n",
+     "p.csv has no header row, so no Date column: add one, e.g. Date,Open,High,Low,Close,"
+     "Volume"),
+    ("2024.11.22\t00:00\t1.1\t1.2\t1.0\t1.1\t5\n",  # MetaTrader 4: no header at all
+     "p.csv has no header row, so no Date column: add one, e.g. Date,Open,High,Low,Close,"
+     "Volume"),
+    ("Fecha,Apertura,Maximo,Minimo,Cierre,Volumen\n2020-01-02,1,1,1,1,1\n",
+     "p.csv has no Date column (Fecha, Apertura, Maximo, Minimo, ...): name the dates' column "
+     "Date, e.g. Date,Open,High,Low,Close,Volume"),
+    ("Date|Close\n2020-01-02|1\n",
+     "p.csv has no Date column, nor , ; or tab in its first row: save it as CSV with a header "
+     "row, e.g. Date,Open,High,Low,Close,Volume"),
+])
+def test_a_file_without_a_date_column_says_why_in_a_short_line(tmp_path, text, message):
+    folder = tmp_path / "a" / "rather" / "long" / "folder" / "of" / "the" / "users" / "prices"
+    folder.mkdir(parents=True)
+    with pytest.raises(ForecastError) as info:
+        csvfile.read_csv(write_file(folder, text))
+    assert str(info.value) == message and len(str(info.value)) < 160
+    # the whole story, for --debug: the full path, the first row as read, both layouts
+    assert str(info.value.__cause__).startswith(f"{folder / 'p.csv'}: its first row reads as ")
+    assert "semicolons between columns" in str(info.value.__cause__)
