@@ -138,7 +138,7 @@ def _digest(settings: str) -> str:
 
 
 def combinations(base: config.Experiment, tickers, grid, *, own_ticker=None,
-                 named=True) -> list[Job]:
+                 named=False) -> list[Job]:
     """Every ticker x grid combination as a :class:`Job`, in order; duplicates once.
 
     A grid's price file (``data.csv=a.csv,b.csv``) is read as ``--csv`` reads one: source
