@@ -1,4 +1,4 @@
-# make demo: set up what is missing, run the default backtest, write a report.
+# make demo: set up what is missing, run the default backtest (after its power audit), write a report.
 # make test: set up what is missing, run the whole test suite.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
@@ -15,7 +15,7 @@ FIND_PYTHON = for p in python3.13 python3.12 \
 .PHONY: help setup demo test docs bench bench-peers browser mutants gpu clean
 
 help:
-	@echo "make demo   run the S&P 500 single vs stacked LSTM backtest and write its report"
+	@echo "make demo   power-audit and run the S&P 500 single vs stacked LSTM backtest, write its report"
 	@echo "make test   run the test suite"
 	@echo "make docs   build the documentation site into docs/_build/html (offline)"
 	@echo "make bench  time workload W1 against the tutorial-style reference"
@@ -52,7 +52,10 @@ gpu: $(STAMP)
 
 setup: $(STAMP)
 
+# The power audit first (kept after the first demo: --reuse), so the run's verdict can say
+# what its recipe could have found on these prices.
 demo: $(STAMP)
+	$(VENV)/bin/forecast power backtests/sp500_single_vs_stacked.toml --reuse
 	$(VENV)/bin/forecast run backtests/sp500_single_vs_stacked.toml
 
 # Browser tests need Chromium; install Debian's when we can (root with apt-get).

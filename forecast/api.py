@@ -162,9 +162,7 @@ def _frame(exp: Experiment, prices):
     experiment's own source)."""
     if prices is None:
         return None
-    d = exp.data
-    frame = data.load_prices(d.ticker, d.source, prices=prices, start=d.start, end=d.end,
-                             date_format=d.date_format)
+    frame = data.prices_of(exp.data, prices=prices)
     frame.attrs["source"] = "dataframe"
     return frame
 

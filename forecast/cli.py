@@ -60,7 +60,15 @@ def _own_line(args):
 
 
 def experiment_from_args(args):
-    """The experiment file of ``args.config`` with the command-line overrides applied."""
+    """The experiment file of ``args.config`` with the command-line overrides applied; on
+    another series than the file's, named after it (:func:`forecast.runs.filed_by_series`)."""
+    from forecast import runs
+    return runs.filed_by_series(*overridden(args))
+
+
+def overridden(args):
+    """The experiment file of ``args.config`` with the command-line overrides applied, and
+    the file's own ticker."""
     from forecast import config
     for flag, example in (("csv", "prices.csv"), ("out", "reports")):
         if getattr(args, flag) is not None and not getattr(args, flag).strip():
@@ -85,12 +93,13 @@ def experiment_from_args(args):
     if args.csv and not ticker:  # the file's prices are not the experiment's ticker's
         from forecast.csvfile import csv_ticker
         ticker = csv_ticker(args.csv)
-    return config.override(exp, {
+    overrides = {
         "data.ticker": ticker, "data.source": source, "data.csv": args.csv,
-        "data.date_format": args.date_format,
+        "data.date_format": args.date_format, "data.missing": args.missing,
         "data.start": args.start, "data.end": args.end, "training.epochs": args.epochs,
         "split.folds": args.folds, "seed": args.seed, "models": models,
-        "plugins": list(dict.fromkeys([*exp.plugins, *extra])) if extra else None})
+        "plugins": list(dict.fromkeys([*exp.plugins, *extra])) if extra else None}
+    return config.override(exp, overrides), exp.data.ticker
 
 
 def load_plugins(args) -> list[str]:
@@ -158,9 +167,7 @@ def cmd_power(args):
     exp = experiment_from_args(args)
     forms, strengths = _names(args.forms), _numbers(args.strengths)
     planted = {s.label for s in power.signals(forms, strengths)}  # a typo ends here
-    d = exp.data
-    prices = data.load_prices(d.ticker, d.source, csv=d.csv, start=d.start, end=d.end,
-                              date_format=d.date_format)
+    prices = data.prices_of(exp.data)
     earlier = args.reuse and runs.find_power(args.out, power.key(exp, fingerprint(prices)))
     found = earlier and runs.load_power(earlier["path"])
     same = found and (set(found.table.signal) == planted and found.models == exp.models
@@ -220,7 +227,7 @@ def _print_power(found):
 
 def cmd_sweep(args):
     from forecast import sweep
-    return sweep.main(args, experiment_from_args(args))
+    return sweep.main(args, *overridden(sweep.base_args(args)))
 
 
 def cmd_fetch(args):
@@ -368,6 +375,8 @@ def add_run_options(r):
     r.add_argument("--date-format", metavar="FORMAT", help="how the CSV's dates and "
                    "--start/--end are written, in strftime codes, e.g. %%d/%%m/%%Y "
                    "(default: YYYY-MM-DD)")
+    r.add_argument("--missing", choices=["refuse", "drop"], help="rows of a CSV that lack "
+                   "a price: refuse the file (default) or drop them with a note")
     r.add_argument("--start", metavar="YYYY-MM-DD", help="first day of prices to use "
                    "(a year or month alone: its first day)")
     r.add_argument("--end", metavar="YYYY-MM-DD", help="last day of prices to use (a year "

@@ -17,7 +17,7 @@ import numpy as np
 import tomli_w
 
 from forecast.csvfile import csv_ticker
-from forecast.data import SOURCES
+from forecast.data import MISSING, SOURCES
 from forecast.days import check_date_format, day_text
 from forecast.ohlcv import check_ticker
 from forecast import plugins
@@ -35,7 +35,8 @@ class DataSpec:
 
     ``start``/``end`` are kept as YYYY-MM-DD; ``date_format`` (strftime codes such as
     ``%d/%m/%Y``) reads the CSV's dates and start/end given in that form. A CSV without a
-    ticker is named after its file.
+    ticker is named after its file. ``missing``: a CSV's rows lacking a price are refused
+    ("refuse") or dropped and noted ("drop").
     """
     source: str = "sample"
     ticker: str = "^GSPC"
@@ -43,6 +44,7 @@ class DataSpec:
     start: str | None = None
     end: str | None = None
     date_format: str | None = None
+    missing: str = "refuse"
 
 
 @dataclass(frozen=True)
@@ -313,6 +315,7 @@ def validate(exp: Experiment) -> Experiment:
     from forecast.models import MODELS  # here, not at import: models is the Keras module
     d, f, s, t = exp.data, exp.features, exp.split, exp.training
     _choice("data.source", d.source, SOURCES)
+    _choice("data.missing", d.missing, MISSING)
     _choice("features.target", f.target, TARGETS)
     _choice("split.window", s.window, WINDOWS)
     _choice("training.refit", t.refit, REFITS)

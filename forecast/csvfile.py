@@ -22,7 +22,8 @@ import pandas as pd
 
 from forecast.days import check_date_format, parse_dates
 from forecast.errors import ForecastError, headline
-from forecast.ohlcv import COLUMNS, column_key, date_column, normalise, one_ticker, plain_name
+from forecast.ohlcv import (COLUMNS, column_key, date_column, drop_missing, normalise,
+                            one_ticker, plain_name)
 
 _LAYOUT = ("save it with a header row and commas between columns and points in numbers "
            "(1234.56), or semicolons between columns and commas in numbers (1234,56)")
@@ -36,8 +37,11 @@ def csv_ticker(path) -> str:
     return stem or "CSV"
 
 
-def read_csv(path, *, date_format=None) -> pd.DataFrame:
-    """Read a user's price file (see the module docstring for the columns and formats)."""
+def read_csv(path, *, date_format=None, missing="refuse") -> pd.DataFrame:
+    """Read a user's price file (see the module docstring for the columns and formats).
+
+    Rows lacking a price (an empty or NaN close, say) are refused naming their lines, or
+    dropped with ``missing="drop"`` (:func:`forecast.ohlcv.drop_missing`)."""
     if not path:
         raise ForecastError("the csv source needs a file: --csv PATH")
     path = Path(path)
@@ -74,9 +78,10 @@ def read_csv(path, *, date_format=None) -> pd.DataFrame:
     if "price" in names and not {"close", "adj close"} & set(names):
         frame = frame.rename(columns={frame.columns[names.index("price")]: "Close"})
     date_col = date_column(frame.columns)
-    if date_col is None:
-        raise ForecastError(f"{path} has no Date column: the first row must name the columns, "
-                            f"e.g. Date,Open,High,Low,Close,Volume; {_LAYOUT}")
+    if date_col is None:  # the cause in a few words; the whole path and first row: --debug
+        raise ForecastError(_no_date_column(path, list(frame.columns))) from ValueError(
+            f"{path.resolve()}: its first row reads as {[str(c) for c in frame.columns][:8]}; "
+            f"{_LAYOUT}")
     empty = frame.isna().all(axis=1) | frame.apply(
         lambda c: c.str.strip().eq("") | c.isna()).all(axis=1)
     repairs = []
@@ -89,9 +94,27 @@ def read_csv(path, *, date_format=None) -> pd.DataFrame:
     dates = parse_dates(frame[date_col], path, date_format, first_line=first_line)
     values = _decimal_commas(frame.drop(columns=[date_col]), path, sep, first_line)
     values.index = dates
+    values, dropped = drop_missing(values, str(path), missing,
+                                   lines=frame.index.to_numpy() + first_line)
     prices = normalise(values, str(path))
-    prices.attrs["repairs"] = repairs + prices.attrs["repairs"]
+    prices.attrs["repairs"] = repairs + dropped + prices.attrs["repairs"]
     return prices
+
+
+_EXAMPLE = "e.g. Date,Open,High,Low,Close,Volume"
+
+
+def _no_date_column(path, columns) -> str:
+    """Why a file has no Date column, in a few words, and the fix."""
+    first = str(columns[0]).strip() if columns else ""
+    if re.match(r"^\d[\d\-./: T]*$", first):  # a date or a number: data, not a name
+        return f"{path.name} has no header row, so no Date column: add one, {_EXAMPLE}"
+    if len(columns) < 2:
+        return (f"{path.name} has no Date column, nor , ; or tab in its first row: save it "
+                f"as CSV with a header row, {_EXAMPLE}")
+    shown = ", ".join(str(c).strip()[:20] for c in columns[:4]) + (
+        ", ..." if len(columns) > 4 else "")
+    return f"{path.name} has no Date column ({shown}): name the dates' column Date, {_EXAMPLE}"
 
 
 def _encoding(path) -> str:

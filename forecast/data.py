@@ -28,17 +28,20 @@ from forecast.errors import ForecastError, did_you_mean
 from forecast.ohlcv import check_gaps, from_frame, normalise
 
 SOURCES = ("sample", "yahoo", "csv")
+MISSING = ("refuse", "drop")  # data.missing: what becomes of a row lacking a price
 SAMPLE = {"^GSPC": "sp500", "SP500": "sp500", "^IXIC": "nasdaq", "NASDAQ": "nasdaq"}
 CACHE_DIR = Path(os.environ.get("FORECAST_CACHE", "data/cache"))
 
 
 def load_prices(ticker="^GSPC", source="sample", *, csv=None, start=None, end=None,
-                date_format=None, prices=None, cache_dir=None, log=None) -> pd.DataFrame:
+                date_format=None, prices=None, cache_dir=None, log=None,
+                missing="refuse") -> pd.DataFrame:
     """Prices of ``ticker`` from ``source``, cut to ``[start, end]``, validated.
 
     ``date_format`` (strftime codes) reads the CSV's dates and ``start``/``end``; without
     it they are YYYY-MM-DD. ``prices``, a user's DataFrame, replaces the source (see
-    :func:`from_frame`). ``attrs["repairs"]`` lists what was repaired (each also logged as a
+    :func:`from_frame`). ``missing="drop"`` drops the rows of a CSV or a DataFrame that lack
+    a price (the default refuses them). ``attrs["repairs"]`` lists what was repaired (each also logged as a
     note); ``attrs["cache"]`` is ``None``, or for Yahoo prices read from the cache a dict
     ``file, saved, age_hours, refresh_failed`` (the download error when the network failed).
     """
@@ -49,14 +52,15 @@ def load_prices(ticker="^GSPC", source="sample", *, csv=None, start=None, end=No
         raise ForecastError(f"start {start} is after end {end}: swap them")
     cache = None
     if prices is not None:
-        prices = from_frame(prices, f"the prices given for {ticker}", date_format=date_format)
+        prices = from_frame(prices, f"the prices given for {ticker}", date_format=date_format,
+                            missing=missing)
     elif source == "sample":
         prices = _sample(ticker)
     elif source == "yahoo":
         prices, cache = yahoo.load(ticker, iso(first), iso(last),
                                    Path(cache_dir or CACHE_DIR), log)
     elif source == "csv":
-        prices = read_csv(csv, date_format=date_format)
+        prices = read_csv(csv, date_format=date_format, missing=missing)
     else:
         raise ForecastError(f'unknown source "{source}".' + did_you_mean(source, SOURCES))
     repairs = list(prices.attrs.get("repairs", []))
@@ -68,7 +72,38 @@ def load_prices(ticker="^GSPC", source="sample", *, csv=None, start=None, end=No
     prices.attrs = {"repairs": repairs, "cache": cache}
     for repair in repairs:
         log(f"note: {ticker}: {repair}")
+    future = _future(prices)
+    if future:  # said, not refused: the prices may be made up on purpose
+        log(f"warning: {ticker}: {future}")
+        repairs.append(f"warning: {future}")  # the report lists it with the repairs
     return prices
+
+
+def today() -> pd.Timestamp:
+    """This machine's date (tests replace it)."""
+    return pd.Timestamp.now().normalize()
+
+
+def _future(prices: pd.DataFrame) -> str | None:
+    """A warning when prices are dated after today: almost always dates read in the wrong
+    format, or a made-up file."""
+    now = today()
+    # a day of slack: an exchange east of here may already trade on what is tomorrow here
+    late = prices.index[prices.index > now + pd.Timedelta(days=1)]
+    if not len(late):
+        return None
+    return (f"{len(late)} day(s) after today ({now.date()}), the first {late[0].date()}: "
+            "check the date format (--date-format) or where the file came from; the "
+            "backtest uses them as they are")
+
+
+def prices_of(spec, *, prices=None, log=None) -> pd.DataFrame:
+    """:func:`load_prices` as an experiment's ``[data]`` table (a
+    :class:`forecast.config.DataSpec`) says; ``prices``: a user's DataFrame instead of its
+    source."""
+    return load_prices(spec.ticker, spec.source, csv=spec.csv, start=spec.start, end=spec.end,
+                       date_format=spec.date_format, missing=spec.missing, prices=prices,
+                       log=log)
 
 
 def _sample(ticker):

@@ -221,8 +221,24 @@ def check_causal(prices: pd.DataFrame, spec: dict, *, cuts: int = 4) -> None:
         if not same.all():
             day = prices.index[int(np.argmin(same))].date()
             raise ForecastError(f"indicator {column_name(spec)} looks ahead: its value on "
-                                f"{day} changes when later rows are removed; it cannot be "
-                                "used for forecasting")
+                                f"{day} changes when later rows are removed; "
+                                + (_causal_fix(spec) or "it cannot be used for forecasting"))
+
+
+# pandas-ta's indicators that look ahead by default, and the setting that makes them causal
+# (tests/test_indicators.py runs the causality check on each fix)
+CAUSAL_FIX = {
+    "dpo": "set centered = false in its spec: the centred DPO reads later prices",
+    "ichimoku": 'its chikou span is a later close in every setting: pick another column, '
+                'e.g. column = "ISA_9"',
+}
+
+
+def _causal_fix(spec: dict) -> str | None:
+    """The fix for a pandas-ta indicator's look-ahead default, when it has one."""
+    if resolve(spec["name"]).source != "pandas-ta":  # a plugin's "dpo" is not pandas-ta's
+        return None
+    return CAUSAL_FIX.get(spec["name"])
 
 
 def _ta():

@@ -45,12 +45,14 @@ def fingerprint(prices: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
-def from_frame(frame: pd.DataFrame, what="prices", *, date_format=None) -> pd.DataFrame:
+def from_frame(frame: pd.DataFrame, what="prices", *, date_format=None,
+               missing="refuse") -> pd.DataFrame:
     """A user's DataFrame of prices -> the standard frame, validated and repaired as a CSV is.
 
     The index holds the dates (dates, timestamps, or text in YYYY-MM-DD or ``date_format``),
     or a ``date`` column does; columns as in a CSV (``close`` or ``adj close`` in any case,
-    optionally open/high/low/volume). The repairs are in ``attrs["repairs"]``.
+    optionally open/high/low/volume). The repairs are in ``attrs["repairs"]``; rows
+    lacking a price are refused, or dropped with ``missing="drop"`` (:func:`drop_missing`).
     """
     if not isinstance(frame, pd.DataFrame):
         kind, fix = type(frame).__name__, ""
@@ -69,7 +71,10 @@ def from_frame(frame: pd.DataFrame, what="prices", *, date_format=None) -> pd.Da
         index = frame.index.to_series().astype("object")
         dates = parse_dates(index.where(index.notna(), ""), what, date_format, first_line=0)
         frame = frame.set_axis(dates, axis=0)
-    return normalise(frame, what)
+    frame, dropped = drop_missing(frame, what, missing)
+    prices = normalise(frame, what)
+    prices.attrs["repairs"] = dropped + prices.attrs["repairs"]
+    return prices
 
 
 def one_ticker(frame: pd.DataFrame, what="prices", *, fix="pass one") -> pd.DataFrame:
@@ -93,6 +98,29 @@ def one_ticker(frame: pd.DataFrame, what="prices", *, fix="pass one") -> pd.Data
             raise ForecastError(f"{what} holds {len(tickers)} tickers ({shown}): {fix}, "
                                 f"e.g. df.xs({str(tickers[0])!r}, axis=1, level={level!r})")
     return frame.set_axis(frame.columns.get_level_values(price), axis=1)
+
+
+def drop_missing(frame: pd.DataFrame, what: str, missing="refuse", lines=None):
+    """``frame`` (dates as its index, a source's columns) without the rows that lack some of
+    their prices (an empty or NaN open, high, low or close), and the repair that says so,
+    when ``missing`` is "drop"; refused, naming them, when it is "refuse". ``lines``: each
+    row's line in the file, to name rows by. A row without any price is left to
+    :func:`check_prices`, which drops it (Yahoo lists such days)."""
+    columns = [c for c in frame.columns if column_key(c) in (*PRICES, "adj close")]
+    absent = frame[columns].apply(lambda c: c.isna() | c.astype(str).str.strip().eq(""))
+    holes = (absent.any(axis=1) & ~absent.all(axis=1)).to_numpy()
+    if not holes.any():
+        return frame, []
+    days = [str(pd.Timestamp(d).date()) for d in frame.index[holes][:3]]
+    shown = ([f"{n} ({d})" for n, d in zip(np.asarray(lines)[holes], days)]
+             if lines is not None else days)
+    more = f" and {int(holes.sum()) - 3} more" if holes.sum() > 3 else ""
+    where = ("lines " if lines is not None else "") + ", ".join(shown) + more
+    if missing == "drop":
+        return frame[~holes], [f'dropped {int(holes.sum())} row(s) with a missing price '
+                               f'(data.missing = "drop"): {where}']
+    raise ForecastError(f"{what}: {int(holes.sum())} row(s) lack a price, {where}: fill them "
+                        'in, or drop them with data.missing = "drop" (--missing drop)')
 
 
 def normalise(frame: pd.DataFrame, what: str) -> pd.DataFrame:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from forecast import metrics, plugins
 from forecast.config import Experiment
-from forecast.data import load_prices
+from forecast.data import prices_of
 from forecast.errors import ForecastError, did_you_mean
 from forecast.ohlcv import fingerprint
 from forecast.walkforward import run_experiment
@@ -193,9 +193,7 @@ def audit(exp: Experiment, *, prices=None, forms=None, strengths=None, progress=
         raise ForecastError(f'the power audit plants a predictable next-day return: it needs '
                             f'features.target = "return" or "price" and horizon 1 (this '
                             f'experiment has "{f.target}", horizon {f.horizon})')
-    d = exp.data
-    prices = load_prices(d.ticker, d.source, csv=d.csv, start=d.start, end=d.end,
-                         date_format=d.date_format, prices=prices, log=log)
+    prices = prices_of(exp.data, prices=prices, log=log)
     todo = signals(forms, strengths)
     bar = _progress(len(todo), progress)
     started = time.perf_counter()
@@ -211,7 +209,7 @@ def audit(exp: Experiment, *, prices=None, forms=None, strengths=None, progress=
     bar.close()
     predictions = pd.concat(frames, ignore_index=True)
     return Power(exp, pd.DataFrame(rows), predictions, key(exp, fingerprint(prices)),
-                 d.ticker, time.perf_counter() - started, exp.seed,
+                 exp.data.ticker, time.perf_counter() - started, exp.seed,
                  {m: dict(exp.models.get(m, {})) for m in exp.models})
 
 

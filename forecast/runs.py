@@ -36,6 +36,16 @@ def slug(name: str) -> str:
     return s[:60] or "experiment"
 
 
+def filed_by_series(exp, own_ticker: str):
+    """``exp``, renamed ``<experiment>.<ticker>`` when it runs on another series than
+    ``own_ticker`` (its experiment file's): a ``--csv``, ``--ticker`` or a sweep's ticker or
+    file. Its runs and checkpoints then live in ``reports/<experiment>.<ticker>/``, so one
+    experiment's folder never mixes the runs of unrelated series."""
+    if exp.data.ticker == own_ticker:
+        return exp
+    return config.replace(exp, name=f"{exp.name}.{slug(exp.data.ticker)}")
+
+
 def run_id(exp, data_sha: str, now=None) -> str:
     """``YYYYmmdd-HHMMSS-<hash of the settings and data>-<4 random hex digits>``: sortable
     and telling; the random part keeps apart two runs of one experiment started in the same

@@ -18,6 +18,7 @@ and the main process writes every run directory, so a Ray cluster needs no share
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import itertools
 import json
@@ -33,6 +34,7 @@ from datetime import time as time_of_day
 from pathlib import Path
 
 from forecast import config, plugins, runs
+from forecast.csvfile import csv_ticker
 from forecast.errors import ForecastError, one_line
 from forecast.files import write_atomic
 
@@ -136,21 +138,84 @@ def _digest(settings: str) -> str:
     return hashlib.sha256(settings.encode()).hexdigest()[:16]
 
 
-def combinations(base: config.Experiment, tickers, grid) -> list[Job]:
-    """Every ticker x grid combination as a :class:`Job`, in order; duplicates once."""
-    jobs, keys = [], set()
+def combinations(base: config.Experiment, tickers, grid, *, own_ticker=None,
+                 named=False) -> list[Job]:
+    """Every ticker x grid combination as a :class:`Job`, in order; duplicates once.
+
+    A grid's price file (``data.csv=a.csv,b.csv``) is read as ``--csv`` reads one: source
+    csv, and named after the file unless ``named`` (tickers given on the command line). A
+    run on another series than ``own_ticker`` (the experiment file's; default the base's)
+    is filed apart (:func:`forecast.runs.filed_by_series`).
+    """
+    own_ticker = base.data.ticker if own_ticker is None else own_ticker
+    jobs, keys, exps = [], set(), []
     keys_of_grid = [k for k, _ in grid]
     for ticker in tickers:
         with_ticker = config.override(base, {"data.ticker": ticker})
         for values in itertools.product(*[v for _, v in grid]):
-            exp = config.override(with_ticker, dict(zip(keys_of_grid, values)))
+            settings = dict(zip(keys_of_grid, values))
+            exp = config.override(with_ticker, {**_as_csv_flag(settings, named), **settings})
+            exp = runs.filed_by_series(exp, own_ticker)
             key = run_key(exp)
             if key in keys:
                 continue
             keys.add(key)
-            jobs.append(Job(key, ticker, dict(zip(keys_of_grid, values)),
-                            config.to_toml(exp), plugins.sources(exp.plugins)))
+            exps.append(exp)
+            jobs.append(Job(key, exp.data.ticker, settings, config.to_toml(exp),
+                            plugins.sources(exp.plugins)))
+    _one_name_per_file(exps, named)
     return jobs
+
+
+def _as_csv_flag(settings: dict, named: bool) -> dict:
+    """What ``--csv FILE`` implies, for a combination's ``data.csv``: source csv (unless the
+    grid sets the source) and the file's name as its ticker (unless tickers were named)."""
+    if "data.csv" not in settings:
+        return {}
+    source = settings.get("data.source", "csv")
+    if source != "csv" or named:
+        return {"data.source": source}
+    return {"data.source": source, "data.ticker": csv_ticker(settings["data.csv"])}
+
+
+def _one_name_per_file(exps, named: bool) -> None:
+    """Refuse a sweep that would file one price file under several tickers (a CSV holds one
+    series) or several files under one ticker: either mixes up the runs of the index."""
+    names, files = {}, {}
+    for exp in exps:
+        if exp.data.source != "csv":
+            continue
+        path = str(Path(exp.data.csv).expanduser().resolve())
+        names.setdefault(path, {}).setdefault(exp.data.ticker, exp.data.csv)
+        files.setdefault(exp.data.ticker, {}).setdefault(path, exp.data.csv)
+    for tickers in names.values():
+        if len(tickers) > 1:
+            csv = next(iter(tickers.values()))
+            raise ForecastError(f"--tickers {','.join(tickers)} would run {csv} once under "
+                                "each name, but a CSV holds one series: sweep several files "
+                                "with --grid data.csv=a.csv,b.csv")
+    for ticker, paths in files.items():
+        if len(paths) > 1:
+            a, b = list(paths.values())[:2]
+            fix = ("leave out --ticker and --tickers (each run is then named after its file)"
+                   if named else "rename one (a run on a CSV is named after its file)")
+            raise ForecastError(f"{a} and {b} would both run as {ticker}: {fix}")
+
+
+def base_args(args):
+    """``args`` for the experiment every combination starts from. With ``--grid
+    data.csv=...`` the grid's files are the runs' source: ``--source csv`` is applied with
+    each of them (alone it would need a file before the grid gives one)."""
+    grid = dict(parse_grid(args.grid))
+    if "data.csv" not in grid:
+        return args
+    if args.csv is not None:
+        raise ForecastError("--csv and --grid data.csv both name price files: give them all "
+                            "in --grid data.csv=a.csv,b.csv")
+    if args.source not in (None, "csv") and "data.source" not in grid:
+        raise ForecastError(f"--source {args.source} would not read the files of --grid "
+                            "data.csv: leave it out")
+    return argparse.Namespace(**{**vars(args), "source": None})
 
 
 # --- one run, in whichever process runs it ------------------------------------------------
@@ -323,15 +388,17 @@ def headline(result) -> dict:
     return out
 
 
-def main(args, base: config.Experiment) -> int:
+def main(args, base: config.Experiment, own_ticker=None) -> int:
     """``forecast sweep``: run every combination, write the summary, print its path last.
 
-    Exit code 0 when every run finished, 1 when some failed, 2 for errors in the input
-    (before any run starts), 130 when interrupted (finished runs are kept).
+    ``own_ticker``: the experiment file's (default the base's); runs on other series are
+    filed apart. Exit code 0 when every run finished, 1 when some failed, 2 for errors in
+    the input (before any run starts), 130 when interrupted (finished runs are kept).
     """
     tickers = parse_tickers(args.tickers, base.data.ticker)
     grid = parse_grid(args.grid)
-    jobs = combinations(base, tickers, grid)
+    named = args.tickers is not None or args.ticker is not None
+    jobs = combinations(base, tickers, grid, own_ticker=own_ticker, named=named)
     workers = args.workers
     if workers is not None and workers < 1:
         raise ForecastError(f"--workers must be at least 1, got {workers}")
@@ -345,7 +412,8 @@ def main(args, base: config.Experiment) -> int:
         "sweep": base.name, "config": str(args.config), "folder": str(folder),
         "command": ["forecast", *getattr(args, "argv", [])], "executor": args.executor,
         "address": args.address, "workers": workers, "cores": cores,
-        "tickers": tickers, "grid": {k: v for k, v in grid},
+        "tickers": list(dict.fromkeys(j.ticker for j in jobs)),  # a grid's files' too
+        "grid": {k: v for k, v in grid},
         "started": datetime.now().isoformat(timespec="seconds"),
         "runs": [], "counts": {}}
     entries = {}

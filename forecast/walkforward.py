@@ -18,7 +18,7 @@ import pandas as pd
 
 from forecast import audit, forked, models, plugins, trading
 from forecast.config import Experiment
-from forecast.data import load_prices
+from forecast.data import prices_of
 from forecast.ohlcv import fingerprint
 from forecast.errors import ForecastError
 from forecast.features import Features, build
@@ -46,8 +46,7 @@ def run_experiment(exp: Experiment, *, prices=None, progress=True, log=None,
     log = log or (lambda msg: print(msg, file=sys.stderr))
     d, f = exp.data, exp.features
     if prices is None:
-        prices = load_prices(d.ticker, d.source, csv=d.csv, start=d.start, end=d.end,
-                             date_format=d.date_format, log=log)
+        prices = prices_of(d, log=log)
     split = splitter(exp)
     samples = split.min_samples()
     if len(prices) < rows_needed(f.lookback, f.horizon, samples) + (f.warmup or 0):

@@ -86,8 +86,8 @@ def download(ticker, start=None, end=None, *, retries=4, backoff=1.0) -> pd.Data
                                     "later, update yfinance, or use --source csv") from e
             if _is_dns_error(e):  # no network or no name server: waiting will not help
                 raise ForecastError(f"cannot reach Yahoo for {ticker}: its address does not "
-                                    f"resolve ({headline(e)}): check the network, or use "
-                                    "--source sample or --source csv") from None
+                                    "resolve: check the network, or use --source sample or "
+                                    "--source csv") from e
             last = e
         else:
             if frame is None or "Close" not in frame or frame["Close"].isna().all():
@@ -100,8 +100,8 @@ def download(ticker, start=None, end=None, *, retries=4, backoff=1.0) -> pd.Data
         raise ForecastError(f"Yahoo is rate limiting this machine ({retries + 1} tries): "
                             "wait a few minutes and run again")
     raise ForecastError(f"cannot reach Yahoo for {ticker} ({retries + 1} tries, last: "
-                        f"{headline(last)}): check the network, or use --source sample "
-                        "or --source csv")
+                        f"{_cause(last)}): check the network, or use --source sample "
+                        "or --source csv") from last
 
 
 def _history(yf, ticker, start, end):
@@ -120,6 +120,31 @@ def _is_network_error(e):
     names = {c.__name__ for c in type(e).__mro__}
     return bool(names & {"ConnectionError", "Timeout", "HTTPError", "RequestException",
                          "CurlError", "RequestsError", "TimeoutError", "OSError"})
+
+
+# curl's error codes (curl_cffi's errors quote them) in a few words
+_CURL = {5: "the proxy's address does not resolve", 6: "the address does not resolve",
+         7: "could not connect", 28: "timed out", 35: "TLS handshake failed",
+         52: "empty reply", 55: "connection broken", 56: "connection reset",
+         60: "certificate not trusted"}
+
+
+def _cause(e) -> str:
+    """A network error in a few words: curl's own text runs to 300 characters with the URL
+    and a web page to read (``--debug`` shows it, chained)."""
+    text = str(e)
+    code = re.search(r"curl: \((\d+)\)", text)
+    status = getattr(getattr(e, "response", None), "status_code", None)
+    if code and int(code.group(1)) in _CURL:
+        cause = _CURL[int(code.group(1))]
+    elif re.search(r"timed? ?out", text, re.I) or "Timeout" in type(e).__name__:
+        cause = "timed out"
+    elif isinstance(status, int):
+        cause = f"HTTP {status}"
+    else:
+        cause = re.sub(r"\s*https?://\S+", "", headline(e)).strip() or type(e).__name__
+        cause = cause if len(cause) <= 60 else cause[:57].rstrip() + "..."
+    return cause + (" through a proxy" if re.search(r"\bproxy\b", text, re.I) else "")
 
 
 _DNS = re.compile(r"resolve host|name resolution|name or service not known|nodename nor "

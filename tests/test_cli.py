@@ -206,6 +206,84 @@ def test_ctrl_c_keeps_finished_folds_and_prints_the_resume_command(tiny_toml, tm
     assert not (out / "tiny_cli" / ".unfinished").exists()
 
 
+
+def test_a_run_on_another_series_is_filed_apart_and_resumes_there(tiny_toml, write_csv,
+                                                                  tmp_path, capsys,
+                                                                  monkeypatch):
+    from forecast import runs
+    from forecast.data import load_prices
+    csv = write_csv(load_prices("^IXIC", "sample").loc["2005":"2007-05"], name="nas.csv")
+    out = tmp_path / "reports"
+    save = runs.Checkpoint.save
+
+    def save_then_ctrl_c(self, fold, *args):
+        save(self, fold, *args)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(runs.Checkpoint, "save", save_then_ctrl_c)
+    args = ["run", str(tiny_toml), "--csv", str(csv), "--models", "naive", "--out", str(out),
+            "--quiet"]
+    assert cli.main(args) == 130
+    assert [p.parent.name for p in out.glob("*/.unfinished")] == ["tiny_cli.nas"]
+    monkeypatch.setattr(runs.Checkpoint, "save", save)
+    assert cli.main([*args, "--resume"]) == 0
+    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    assert run_dir.parent == out / "tiny_cli.nas" and runs.find(out) == [run_dir]
+    assert not (out / "tiny_cli.nas" / ".unfinished").exists()
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert (m["experiment"], m["ticker"]) == ("tiny_cli.nas", "nas")
+    # the experiment's own ticker stays in the experiment's folder; report and index work
+    assert cli.main(["run", str(tiny_toml), "--models", "naive", "--out", str(out),
+                     "--quiet"]) == 0
+    own = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    assert own.parent == out / "tiny_cli" and set(runs.find(out)) == {own, run_dir}
+    assert cli.main(["report", str(run_dir)]) == 0
+    index = (out / "index.html").read_text()
+    assert ">tiny_cli.nas<" in index and ">tiny_cli<" in index and "csv nas.csv" in index
+
+
+
+def test_missing_drop_drops_a_csvs_rows_lacking_a_price_and_says_so(write_csv, sp500,
+                                                                     tiny_toml, tmp_path,
+                                                                     capsys):
+    frame = sp500.loc["2005":"2007-05"].copy()
+    frame.iloc[[40, 41, 90], frame.columns.get_loc("close")] = float("nan")
+    path = write_csv(frame, name="holes.csv")
+    args = ["run", str(tiny_toml), "--csv", str(path), "--models", "naive", "--out",
+            str(tmp_path), "--quiet"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert "3 row(s) lack a price, lines 42 (2005-03-02), 43 (2005-03-03), 92" in err
+    assert err.endswith('drop them with data.missing = "drop" (--missing drop)')
+    assert cli.main([*args, "--missing", "drop"]) == 0
+    captured = capsys.readouterr()
+    note = ('dropped 3 row(s) with a missing price (data.missing = "drop"): lines 42 '
+            "(2005-03-02), 43 (2005-03-03), 92 (2005-05-12)")
+    assert f"note: holes: {note}" in captured.err.splitlines()
+    run_dir = Path(captured.out.strip().splitlines()[-1])
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert note in m["repairs"] and m["data"]["rows"] == len(frame) - 3
+    assert 'missing = "drop"' in (run_dir / "experiment.toml").read_text()
+
+
+
+def test_prices_dated_after_today_are_warned_of_and_shown_in_the_report(
+        write_csv, short_prices, tiny_toml, tmp_path, capsys, monkeypatch):
+    from forecast import data
+    monkeypatch.setattr(data, "today", lambda: pd.Timestamp("2026-12-07"))
+    frame = short_prices.set_axis(pd.bdate_range(end="2027-06-30", periods=len(short_prices),
+                                                 name="date"))
+    path = write_csv(frame, name="synthetic.csv")
+    assert cli.main(["run", str(tiny_toml), "--csv", str(path), "--start", "2020",
+                     "--end", "2030", "--models", "naive", "--out", str(tmp_path),
+                     "--quiet"]) == 0
+    captured = capsys.readouterr()
+    [warning] = [line for line in captured.err.splitlines() if line.startswith("warning:")]
+    assert warning.startswith("warning: synthetic: 146 day(s) after today (2026-12-07), the "
+                              "first 2026-12-09: check the date format")
+    report = (Path(captured.out.strip().splitlines()[-1]) / "report.html").read_text()
+    assert "the first 2026-12-09" in report
+
+
 def test_a_close_only_csv_runs_and_an_ohlc_indicator_on_it_is_refused(write_csv, sp500,
                                                                       tiny_toml, tmp_path,
                                                                       capsys):

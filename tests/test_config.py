@@ -142,6 +142,8 @@ def test_replace_applies_dotted_overrides_and_validates():
      'indicator "sma": length must be a whole number like 20, got \'x\''),
     ({"features": {"indicators": [{"name": "bbands_upper", "std": -2}]}}, "std must be > 0"),
     ({"features": {"unknown\nkey": 1}}, r'unknown key "unknown\nkey"'),
+    ({"data": {"missing": "dorp"}}, 'data.missing = "dorp" is not one of: refuse, drop. '
+                                    'Did you mean "drop"?'),
 ])
 def test_wrong_types_and_impossible_values_are_one_line(raw, message):
     with pytest.raises(ForecastError) as info:

@@ -44,6 +44,36 @@ def test_a_day_without_any_price_is_dropped_and_reported(write_csv):
     assert prices.attrs["repairs"][0] == "dropped 1 row(s) without any price, first 2020-01-07"
 
 
+HOLES = """Date,Open,High,Low,Close,Volume
+2020-01-02,10,11,9,10.5,100
+2020-01-03,10.5,12,10,,200
+2020-01-06,11.5,12,11,NaN,150
+2020-01-07,11.5,12,11,11.8,150
+2020-01-08,,12,11,11.9,150
+2020-01-09,11.5,12,11,nan,150
+2020-01-10,11.5,12,11, ,150
+2020-01-13,,,,,
+2020-01-14,11.5,12,11,12.1,150
+"""
+
+
+def test_rows_lacking_a_price_are_refused_by_line_or_dropped_on_request(write_csv):
+    path = write_csv(HOLES)
+    assert message_of(csvfile.read_csv, path) == (
+        f"{path}: 5 row(s) lack a price, lines 3 (2020-01-03), 4 (2020-01-06), 6 (2020-01-08)"
+        ' and 2 more: fill them in, or drop them with data.missing = "drop" (--missing drop)')
+    prices = csvfile.read_csv(path, missing="drop")
+    assert [str(d.date()) for d in prices.index] == ["2020-01-02", "2020-01-07", "2020-01-14"]
+    assert prices.attrs["repairs"][:2] == [
+        'dropped 5 row(s) with a missing price (data.missing = "drop"): lines 3 (2020-01-03), '
+        "4 (2020-01-06), 6 (2020-01-08) and 2 more",
+        "dropped 1 row(s) without any price, first 2020-01-13"]  # as before: Yahoo's rows
+    # what is no number is still refused: dropping it would hide a file read wrong
+    garbage = write_csv(HOLES.replace("11.5,12,11,11.8", "11.5,12,11,abc"), name="g.csv")
+    with pytest.raises(ForecastError, match="non-numeric"):
+        csvfile.read_csv(garbage, missing="drop")
+
+
 def test_dates_keep_the_exchange_day_whatever_the_time_zone(write_csv):
     # what yfinance's history().to_csv() writes: offsets change with daylight saving time
     text = ("Date,Open,High,Low,Close,Volume\n"
@@ -469,3 +499,28 @@ def test_a_volume_column_without_a_single_volume_is_no_volume(tmp_path):
     assert list(prices.columns) == ["open", "high", "low", "close"]
     assert prices.attrs["repairs"] == [
         "the volume column is empty: volume indicators are unavailable"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("2020-01-02,1,1,1,1,1\n2020-01-03,1,1,1,1,1\n",
+     "p.csv has no header row, so no Date column: add one, e.g. Date,Open,High,Low,Close,"
+     "Volume"),
+    ("2024.11.22\t00:00\t1.1\t1.2\t1.0\t1.1\t5\n",  # MetaTrader 4: no header at all
+     "p.csv has no header row, so no Date column: add one, e.g. Date,Open,High,Low,Close,"
+     "Volume"),
+    ("Fecha,Apertura,Maximo,Minimo,Cierre,Volumen\n2020-01-02,1,1,1,1,1\n",
+     "p.csv has no Date column (Fecha, Apertura, Maximo, Minimo, ...): name the dates' column "
+     "Date, e.g. Date,Open,High,Low,Close,Volume"),
+    ("Date|Close\n2020-01-02|1\n",
+     "p.csv has no Date column, nor , ; or tab in its first row: save it as CSV with a header "
+     "row, e.g. Date,Open,High,Low,Close,Volume"),
+])
+def test_a_file_without_a_date_column_says_why_in_a_short_line(tmp_path, text, message):
+    folder = tmp_path / "a" / "rather" / "long" / "folder" / "of" / "the" / "users" / "prices"
+    folder.mkdir(parents=True)
+    with pytest.raises(ForecastError) as info:
+        csvfile.read_csv(write_file(folder, text))
+    assert str(info.value) == message and len(str(info.value)) < 160
+    # the whole story, for --debug: the full path, the first row as read, both layouts
+    assert str(info.value.__cause__).startswith(f"{folder / 'p.csv'}: its first row reads as ")
+    assert "semicolons between columns" in str(info.value.__cause__)

@@ -99,3 +99,24 @@ def test_a_gap_of_more_than_14_days_is_refused_and_14_is_not(write_csv, gap, ref
             data.load_prices("MINE", "csv", csv=path)
     else:
         assert len(data.load_prices("MINE", "csv", csv=path)) == 20
+
+
+def test_dates_after_today_are_said_naming_the_first(write_csv, monkeypatch):
+    monkeypatch.setattr(data, "today", lambda: pd.Timestamp("2026-12-07"))
+    days = pd.bdate_range(end="2027-06-30", periods=300)
+    frame = pd.DataFrame({"Close": 100.0}, index=days.rename("Date"))
+    said = []
+    prices = data.load_prices("MINE", "csv", csv=write_csv(frame), log=said.append)
+    late = ("146 day(s) after today (2026-12-07), the first 2026-12-09: check the date format "
+            "(--date-format) or where the file came from; the backtest uses them as they are")
+    assert said[-1] == f"warning: MINE: {late}"
+    assert prices.attrs["repairs"][-1] == f"warning: {late}"  # what the report shows
+    assert len(prices) == 300  # said, not changed
+    # up to tomorrow is fine: an exchange east of here may trade on it already
+    said.clear()
+    data.load_prices("MINE", "csv", csv=write_csv(frame.loc[:"2026-12-08"]), log=said.append)
+    assert not [s for s in said if s.startswith("warning")]
+    # the dates used, not the file's: a run that ends before today says nothing
+    said.clear()
+    data.load_prices("MINE", "csv", csv=write_csv(frame), end="2026-12-01", log=said.append)
+    assert not [s for s in said if s.startswith("warning")]

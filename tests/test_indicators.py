@@ -111,17 +111,23 @@ def test_several_outputs_need_a_column(short_prices):
     assert k.between(0, 100).all() or k.dropna().between(0, 100).all()
 
 
-@pytest.mark.parametrize("looks_ahead, fixed", [
-    ({"name": "dpo", "length": 20}, {"name": "dpo", "length": 20, "centered": False}),
-    ({"name": "ichimoku", "column": "ICS_26"},
-     {"name": "ichimoku", "column": "ISA_9", "lookahead": False}),
+@pytest.mark.parametrize("looks_ahead, fixed, fix", [
+    ({"name": "dpo", "length": 20}, {"name": "dpo", "length": 20, "centered": False},
+     "set centered = false in its spec"),
+    ({"name": "dpo", "centered": True}, {"name": "dpo", "centered": False},
+     "set centered = false in its spec"),
+    ({"name": "ichimoku", "column": "ICS_26"}, {"name": "ichimoku", "column": "ISA_9"},
+     'pick another column, e.g. column = "ISA_9"'),
+    ({"name": "ichimoku", "column": "ICS_26", "lookahead": True},
+     {"name": "ichimoku", "column": "ISA_9", "lookahead": False},
+     'pick another column, e.g. column = "ISA_9"'),
 ])
-def test_pandas_ta_look_ahead_defaults_are_refused_until_switched_off(short_prices,
-                                                                      looks_ahead, fixed):
+def test_pandas_ta_look_ahead_defaults_are_refused_naming_the_causal_setting(
+        short_prices, looks_ahead, fixed, fix):
     indicators.check_specs([looks_ahead, fixed])
-    with pytest.raises(ForecastError, match="looks ahead"):
-        check_causal(short_prices, looks_ahead)
-    check_causal(short_prices, fixed)
+    message = message_of(check_causal, short_prices, looks_ahead)
+    assert "looks ahead" in message and fix in message
+    check_causal(short_prices, fixed)  # the setting the message names is causal
 
 
 def test_scale_is_declared_or_inferred(short_prices):

@@ -71,6 +71,17 @@ def test_bad_prices_are_refused_naming_the_first_bad_day(changes, message):
     assert str(info.value) == message
 
 
+def test_a_frames_rows_lacking_a_price_are_refused_or_dropped_on_request():
+    frame = _set({(1, "close"): float("nan"), (2, "high"): None})
+    assert message_of(ohlcv.from_frame, frame, "MINE") == (
+        "MINE: 2 row(s) lack a price, 2020-01-07, 2020-01-08: fill them in, or drop them with "
+        'data.missing = "drop" (--missing drop)')
+    loaded = data.load_prices("MINE", prices=frame, missing="drop", log=lambda msg: None)
+    assert [str(d.date()) for d in loaded.index] == ["2020-01-06", "2020-01-09"]
+    assert loaded.attrs["repairs"][0] == ('dropped 2 row(s) with a missing price '
+                                          '(data.missing = "drop"): 2020-01-07, 2020-01-08')
+
+
 def test_prices_between_0_and_1_and_a_day_without_volume_are_fine():
     prices = ohlcv.check_prices(_set({(0, "close"): 0.9}), "MINE")
     assert prices["close"].iloc[0] == 0.9 and prices["volume"].iloc[0] == 0.0

@@ -35,7 +35,9 @@ def summary_of(out, name="tiny"):
 
 
 def run_dirs(out, name="tiny"):
-    return sorted(p.parent for p in (Path(out) / name).glob("*/metrics.json"))
+    """The runs of experiment ``name``: its own ticker's and other series' (``name.TICKER``)."""
+    return sorted(p.parent for folder in (name, f"{name}.*")
+                  for p in Path(out).glob(f"{folder}/*/metrics.json"))
 
 
 @pytest.fixture(scope="module")
@@ -179,8 +181,9 @@ def test_combinations_apply_dotted_keys_and_model_settings(tiny_experiment):
     assert jobs[-1].settings == {"training.epochs": 3, "models.single_lstm.units": 8,
                                  "seed": 5}
     # the same settings are the same run, whichever way they were reached
-    assert sweep.combinations(tiny_experiment, ["^IXIC"], [])[0].key == sweep.run_key(
-        config.replace(tiny_experiment, **{"data.ticker": "^IXIC"}))
+    assert sweep.combinations(tiny_experiment, ["^IXIC"], [], own_ticker="^GSPC")[0].key == \
+        sweep.run_key(config.replace(tiny_experiment, **{"data.ticker": "^IXIC",
+                                                         "name": "tiny.IXIC"}))
 
 
 def test_invalid_settings_stop_the_sweep_before_any_run(tiny_toml, tmp_path, capsys):
@@ -346,3 +349,99 @@ def test_tuned_baselines_on_ray_give_a_local_run_s_predictions(tmp_path, ray_ins
     assert (here / "predictions.csv").read_bytes() == (there / "predictions.csv").read_bytes()
     folds = json.loads((here / "metrics.json").read_text())["models"]["ridge"]["folds"]
     assert all(f["chosen"]["alpha"] > 0 for f in folds)
+
+
+# --- price files: one series a run, each filed under its own name -------------------------
+
+
+@pytest.fixture(scope="module")
+def nasdaq_csv(tmp_path_factory):
+    """The bundled NASDAQ in a user's file, nas.csv, and a copy of it named a.csv."""
+    from forecast.data import load_prices
+    folder = tmp_path_factory.mktemp("files")
+    load_prices("^IXIC", "sample").loc["2005":"2007-06"].to_csv(folder / "nas.csv")
+    (folder / "a.csv").write_bytes((folder / "nas.csv").read_bytes())
+    return folder / "nas.csv"
+
+
+def refused(capsys, out, *args):
+    """The sweep's one line on stderr; asserts exit code 2 and that nothing was written."""
+    assert run_sweep(*args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("forecast: error: ")
+    assert not Path(out).exists()
+    return err[0]
+
+
+def test_one_csv_under_several_tickers_is_refused(tiny_toml, nasdaq_csv, tmp_path, capsys):
+    out = tmp_path / "out"
+    err = refused(capsys, out, tiny_toml, out, "--csv", str(nasdaq_csv), "--tickers", "A,B")
+    assert "--tickers A,B would run" in err and "a CSV holds one series" in err
+    assert "--grid data.csv=a.csv,b.csv" in err
+    # the experiment file's own CSV, likewise
+    toml = tmp_path / "mine.toml"
+    toml.write_text(NAIVE_CSV_TOML.format(csv=nasdaq_csv))
+    assert "a CSV holds one series" in refused(capsys, out, toml, out, "--tickers", "A,B")
+
+
+def test_a_grid_of_csv_files_runs_one_run_per_file_named_after_it(tiny_toml, nasdaq_csv,
+                                                                  tmp_path):
+    out = tmp_path / "out"
+    files = f"{nasdaq_csv},{nasdaq_csv.with_name('a.csv')}"
+    assert run_sweep(tiny_toml, out, "--models", "naive", "--workers", "1", "--source", "csv",
+                     "--grid", f"data.csv={files}") == 0
+    _, summary = summary_of(out)
+    assert [r["ticker"] for r in summary["runs"]] == ["nas", "a"] == summary["tickers"]
+    # each run in a folder of its own series, none under the experiment's own ticker's
+    dirs = {d.parent.name: d for d in run_dirs(out)}
+    assert sorted(dirs) == ["tiny.a", "tiny.nas"]
+    for ticker, csv in (("nas", nasdaq_csv), ("a", nasdaq_csv.with_name("a.csv"))):
+        m = json.loads((dirs[f"tiny.{ticker}"] / "metrics.json").read_text())
+        assert (m["ticker"], m["source"], m["csv"]) == (ticker, "csv", str(csv))
+    index = (out / "index.html").read_text()
+    assert "^GSPC" not in index and ">tiny.nas<" in index and "csv nas.csv" in index
+    # without --source: a grid of files implies it, as --csv does; the same runs, reused
+    assert run_sweep(tiny_toml, out, "--models", "naive", "--grid", f"data.csv={files}") == 0
+    assert summary_of(out)[1]["counts"]["skipped"] == 2
+
+
+def test_a_csv_source_in_the_grid_is_named_after_its_file(tiny_toml, nasdaq_csv, tmp_path):
+    out = tmp_path / "out"
+    assert run_sweep(tiny_toml, out, "--models", "naive", "--workers", "1", "--grid",
+                     "data.source=csv", f"data.csv={nasdaq_csv}") == 0
+    [run_dir] = run_dirs(out)
+    assert run_dir.parent.name == "tiny.nas"
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert (m["ticker"], m["source"], m["experiment"]) == ("nas", "csv", "tiny.nas")
+    assert "^GSPC" not in (out / "index.html").read_text()
+
+
+def test_two_csv_files_under_one_name_are_refused(tiny_toml, nasdaq_csv, tmp_path, capsys):
+    out = tmp_path / "out"
+    other = tmp_path / "sub" / "nas.csv"
+    other.parent.mkdir()
+    other.write_bytes(nasdaq_csv.read_bytes())
+    err = refused(capsys, out, tiny_toml, out, "--grid", f"data.csv={nasdaq_csv},{other}")
+    assert "would both run as nas: rename one" in err
+    a = nasdaq_csv.with_name("a.csv")
+    err = refused(capsys, out, tiny_toml, out, "--ticker", "X", "--grid",
+                  f"data.csv={nasdaq_csv},{a}")
+    assert "would both run as X: leave out --ticker" in err
+    err = refused(capsys, out, tiny_toml, out, "--csv", str(a), "--grid",
+                  f"data.csv={nasdaq_csv},{a}")
+    assert "--csv and --grid data.csv both name price files" in err
+    err = refused(capsys, out, tiny_toml, out, "--source", "sample", "--grid",
+                  f"data.csv={nasdaq_csv},{a}")
+    assert "--source sample would not read the files" in err
+
+
+def test_runs_of_other_tickers_are_filed_apart(local_out):
+    # the file's own ticker in its folder; another ticker of the sweep in tiny.IXIC
+    folders = {json.loads((d / "metrics.json").read_text())["ticker"]: d.parent.name
+               for d in run_dirs(local_out)}
+    assert folders == {"^GSPC": "tiny", "^IXIC": "tiny.IXIC"}
+    # the sweep keeps its summary in the file's folder (and a later test's sweep beside it)
+    summary = next(json.loads(p.read_text()) for p in local_out.glob("tiny/sweep-*/*.json")
+                   if json.loads(p.read_text())["tickers"] == list(TICKERS))
+    assert [r["run_dir"].split("/")[:-1] for r in summary["runs"]] == [
+        [".."], ["..", "..", "tiny.IXIC"]]

@@ -203,7 +203,7 @@ def test_timeouts_that_outlast_the_retries_say_so(tmp_path, monkeypatch, capsys)
     with pytest.raises(ForecastError) as info:
         data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
     message = str(info.value)
-    assert "cannot reach Yahoo for AAPL (5 tries, last: Operation timed out" in message
+    assert "cannot reach Yahoo for AAPL (5 tries, last: timed out): check" in message
     assert "delisted" not in message  # yfinance's own guess when it hides the error
     assert capsys.readouterr().err == ""
     assert not (tmp_path / "yahoo").exists()
@@ -315,7 +315,7 @@ def test_a_run_on_cached_prices_records_the_file_its_age_and_the_failed_refresh(
     saved = list((tmp_path / "cache" / "yahoo").glob("AAPL*.csv"))
     assert len(saved) == 1 and cache["file"] == str(saved[0])
     assert cache["age_hours"] == 0.0 and cache["saved"].startswith(str(pd.Timestamp.now().year))
-    assert "Could not resolve host" in cache["refresh_failed"]
+    assert "its address does not resolve" in cache["refresh_failed"]
     pd.testing.assert_frame_equal(run.predictions, fresh.predictions)
 
 
@@ -328,6 +328,51 @@ def test_a_name_that_does_not_resolve_is_not_retried(monkeypatch):
                               "query2.finance.yahoo.com")
     monkeypatch.setattr(yf.Ticker, "history", history)
     with pytest.raises(ForecastError, match="cannot reach Yahoo for AAPL: its address does "
-                       "not resolve"):
+                       "not resolve") as info:
         yahoo.download("AAPL", backoff=100)  # a retry would sleep 100 s
     assert calls == [1]
+    assert len(str(info.value)) < 160 and "query2" in str(info.value.__cause__)  # --debug's
+
+
+CURL_TEXT = ("Failed to perform, curl: (7) Failed to connect to query2.finance.yahoo.com:443 "
+             "after 2 ms: Could not connect to server. See "
+             "https://curl.se/libcurl/c/libcurl-errors.html first for more details.")
+
+
+def test_an_unreachable_yahoo_is_a_short_line_and_debug_shows_curls_text(tmp_path, monkeypatch,
+                                                                        capsys):
+    from curl_cffi.requests.exceptions import ConnectionError as CurlConnectionError
+
+    def get(self, url, params=None, timeout=30, **kw):
+        raise CurlConnectionError(CURL_TEXT)
+    monkeypatch.setattr(yf.data.YfData, "get", get)
+    with pytest.raises(ForecastError) as info:
+        data.load_prices("AAPL", "yahoo", cache_dir=tmp_path)
+    assert str(info.value) == ("cannot reach Yahoo for AAPL (5 tries, last: could not "
+                               "connect): check the network, or use --source sample or "
+                               "--source csv")
+    assert str(info.value.__cause__) == CURL_TEXT  # the whole of it, for --debug
+    from forecast import cli
+    monkeypatch.setenv("FORECAST_CACHE", str(tmp_path))
+    assert cli.main(["fetch", "AAPL"]) == 2
+    line = capsys.readouterr().err.splitlines()[0]
+    assert "could not connect" in line and len(line) < 160, line
+    assert cli.main(["--debug", "fetch", "AAPL"]) == 2
+    assert CURL_TEXT in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("error, cause", [
+    (ConnectionError("Failed to perform, curl: (28) Connection timed out after 10001 ms. "
+                     "See https://curl.se/libcurl/c/libcurl-errors.html"), "timed out"),
+    (ConnectionError("Failed to perform, curl: (7) Failed to connect to "
+                     "query2.finance.yahoo.com:443 over proxy 10.0.0.1 after 3 ms"),
+     "could not connect through a proxy"),
+    (ConnectionError("Failed to perform, curl: (35) TLS connect error: error:0A000126"),
+     "TLS handshake failed"),
+    (ConnectionResetError(104, "Connection reset by peer"), "[Errno 104] Connection reset by "
+                                                            "peer"),
+    (ConnectionError("x" * 200 + " https://query2.finance.yahoo.com/v8/finance/chart/AAPL"),
+     "x" * 57 + "..."),
+])
+def test_a_network_error_is_said_in_a_few_words(error, cause):
+    assert yahoo._cause(error) == cause
