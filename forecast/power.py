@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -186,7 +187,6 @@ def audit(exp: Experiment, *, prices=None, forms=None, strengths=None, progress=
     ``prices``: a DataFrame to plant in instead of the experiment's source. The signs of
     the innovations are drawn with the experiment's seed.
     """
-    import time
     log = log or (lambda msg: print(msg, file=sys.stderr))
     f = exp.features
     if f.target not in TARGETS or f.horizon != 1:
