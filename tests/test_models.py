@@ -313,7 +313,7 @@ def test_fused_lstm_drops_the_same_inputs_at_every_step():
 def test_lstm_is_fused_on_cpu_and_keras_own_on_gpu(monkeypatch):
     import keras
     assert isinstance(models.lstm(4), models.fused_lstm())
-    monkeypatch.setattr(models, "device", lambda: "gpu x1: H100")
+    monkeypatch.setattr(models.backend, "device", lambda: "gpu x1: H100")
     assert type(models.lstm(4)) is keras.layers.LSTM  # cuDNN there
 
 
@@ -455,6 +455,16 @@ def test_networks_side_by_side_share_the_cores(env, side_by_side, expected):
     out = subprocess.run([sys.executable, "-c", code.format(side_by_side)], text=True,
                          capture_output=True, env={**os.environ, **env}, check=True)
     assert int(out.stdout.split()[-1]) == expected
+
+
+def test_importing_the_models_imports_neither_keras_nor_tensorflow():
+    # the walk-forward computes the indicators in a forked child while TensorFlow imports,
+    # which it may only do while TensorFlow is not yet imported (forecast.forked)
+    code = ("import sys, forecast.models; print('stacked_lstm' in forecast.models.MODELS, "
+            "'keras' in sys.modules, 'tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], text=True, capture_output=True,
+                         check=True)
+    assert out.stdout.split() == ["True", "False", "False"]
 
 
 def test_keras_is_imported_without_scikit_learn_which_imports_as_usual_afterwards():
