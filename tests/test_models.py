@@ -457,6 +457,18 @@ def test_networks_side_by_side_share_the_cores(env, side_by_side, expected):
     assert int(out.stdout.split()[-1]) == expected
 
 
+def test_the_package_offers_every_public_name_of_its_modules():
+    # `from forecast.models import X` and `models.X` work whichever module X lives in
+    import inspect
+    for module in (models.registry, models.baselines, models.volatility, models.networks,
+                   models.fused, models.backend):
+        own = {n for n, obj in vars(module).items() if not n.startswith("_") and (
+            getattr(obj, "__module__", None) == module.__name__ or n.isupper())
+            and not inspect.ismodule(obj)}
+        assert own <= set(models.__all__), (module.__name__, own - set(models.__all__))
+    assert all(getattr(models, n) is not None for n in models.__all__)
+
+
 def test_importing_the_models_imports_neither_keras_nor_tensorflow():
     # the walk-forward computes the indicators in a forked child while TensorFlow imports,
     # which it may only do while TensorFlow is not yet imported (forecast.forked)

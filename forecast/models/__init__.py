@@ -42,5 +42,5 @@ __all__ = ["AR", "EWMA", "HAR", "MODELS", "OUTPUT_INITS", "RIDGE_ALPHAS", "Drift
            "FoldData", "Forecaster", "Garch", "KerasForecaster", "Logistic", "ModelEntry",
            "Naive", "Ridge", "ar", "choose_alpha", "create", "deterministic", "device",
            "drift", "ewma", "fit_predict", "fused_adam", "fused_lstm", "garch", "gru", "har",
-           "import_backend", "logistic", "lstm", "naive", "reset", "ridge", "simple_rnn",
-           "single_lstm", "stacked_lstm", "timed", "use_fused", "warm_start"]
+           "import_backend", "logistic", "lstm", "naive", "register_model", "reset", "ridge",
+           "simple_rnn", "single_lstm", "stacked_lstm", "timed", "use_fused", "warm_start"]
