@@ -18,7 +18,7 @@ it and when). One module a job, every name offered here as well:
 - :mod:`forecast.models.volatility`: ``ewma``, ``garch``, ``har``;
 - :mod:`forecast.models.networks`: :class:`KerasForecaster` and the networks;
 - :mod:`forecast.models.fused`: the fused TensorFlow kernels (:func:`lstm`,
-  :func:`fused_adam`);
+  :func:`fused_adam`) and the Keras versions they run on (:func:`keras_checked`);
 - :mod:`forecast.models.backend`: the TensorFlow set-up (:func:`reset`,
   :func:`import_backend`, :func:`device`).
 
@@ -34,13 +34,15 @@ from forecast.models.backend import device, import_backend, reset
 from forecast.models.baselines import (AR, RIDGE_ALPHAS, Drift, Logistic, Naive, Ridge, ar,
                                        choose_alpha, drift, logistic, naive, ridge)
 from forecast.models.volatility import EWMA, HAR, Garch, ewma, garch, har
-from forecast.models.fused import fused_adam, fused_lstm, lstm, use_fused
+from forecast.models.fused import (CHECKED_KERAS, fused_adam, fused_lstm, keras_checked,
+                                   lstm, use_fused)
 from forecast.models.networks import (OUTPUT_INITS, KerasForecaster, gru, simple_rnn,
                                       single_lstm, stacked_lstm)
 
-__all__ = ["AR", "EWMA", "HAR", "MODELS", "OUTPUT_INITS", "RIDGE_ALPHAS", "Drift",
-           "FoldData", "Forecaster", "Garch", "KerasForecaster", "Logistic", "ModelEntry",
-           "Naive", "Ridge", "ar", "choose_alpha", "create", "deterministic", "device",
-           "drift", "ewma", "fit_predict", "fused_adam", "fused_lstm", "garch", "gru", "har",
-           "import_backend", "logistic", "lstm", "naive", "register_model", "reset", "ridge",
-           "simple_rnn", "single_lstm", "stacked_lstm", "timed", "use_fused", "warm_start"]
+__all__ = ["AR", "CHECKED_KERAS", "EWMA", "HAR", "MODELS", "OUTPUT_INITS", "RIDGE_ALPHAS",
+           "Drift", "FoldData", "Forecaster", "Garch", "KerasForecaster", "Logistic",
+           "ModelEntry", "Naive", "Ridge", "ar", "choose_alpha", "create", "deterministic",
+           "device", "drift", "ewma", "fit_predict", "fused_adam", "fused_lstm", "garch", "gru",
+           "har", "import_backend", "keras_checked", "logistic", "lstm", "naive",
+           "register_model", "reset", "ridge", "simple_rnn", "single_lstm", "stacked_lstm",
+           "timed", "use_fused", "warm_start"]

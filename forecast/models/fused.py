@@ -3,17 +3,46 @@ TensorFlow's fused ``BlockLSTMV2`` kernel on a CPU, :func:`fused_lstm`) and
 :func:`fused_adam` (Keras' Adam update as one ``ResourceApplyAdam`` op a variable).
 
 Both compute what Keras' own layer and optimizer compute, on the same variables, only
-faster to trace and to run; Keras' own are used wherever these cannot be.
+faster to trace and to run; Keras' own are used wherever these cannot be, and on a Keras
+version they were not checked on (:data:`CHECKED_KERAS`, :func:`keras_checked`).
 """
 from __future__ import annotations
 
 import functools
 import os
+import warnings
 
 import numpy as np
 
-from forecast.errors import ForecastError
+from forecast.errors import ForecastError, one_line
 from forecast.models import backend
+
+# The Keras versions (major.minor) the fused kernels were checked on. fused_adam reads
+# Keras' private optimizer slots (_get_variable_index, _momentums, _velocities) and
+# FusedLSTM draws its initial weights in the order Keras' LSTM does: a Keras release may
+# change either, and nothing else would notice. Add a version once tests/test_models.py and
+# tests/test_fused_lstm.py pass on it.
+CHECKED_KERAS = frozenset({"3.15"})
+
+
+def keras_checked() -> bool:
+    """Whether the installed Keras is one the fused kernels were checked on
+    (:data:`CHECKED_KERAS`). On any other, :func:`lstm` gives Keras' own LSTM layer and
+    :func:`fused_adam` Keras' own update (the same networks, slower), and the first call
+    warns (once a process)."""
+    import keras
+    if ".".join(keras.__version__.split(".")[:2]) in CHECKED_KERAS:
+        return True
+    _fall_back(f"forecast: Keras {keras.__version__} is not a version its fused LSTM and "
+               f"Adam kernels were checked on ({', '.join(sorted(CHECKED_KERAS))}): the "
+               "networks train with Keras' own LSTM layer and Adam update instead (the "
+               "same networks, slower)")
+    return False
+
+
+@functools.cache  # once a process for each reason
+def _fall_back(message: str) -> None:
+    warnings.warn(message, RuntimeWarning)
 
 
 def fused_adam(optimizer):
@@ -31,25 +60,45 @@ def fused_adam(optimizer):
     if type(o) is not keras.optimizers.Adam or o.amsgrad or o.use_ema or any(
             getattr(o, a, None) for a in ("weight_decay", "clipnorm", "clipvalue",
                                           "global_clipnorm", "loss_scale_factor",
-                                          "gradient_accumulation_steps")):
+                                          "gradient_accumulation_steps")) \
+            or not keras_checked():
         return None
 
     def apply(grads, variables):
         if any(v.dtype != "float32" or not isinstance(g, tf.Tensor)  # None, sparse
                for g, v in zip(grads, variables, strict=True)):
             return o.apply(grads, variables)
+        slots = _adam_slots(o, variables)
+        if slots is None:
+            return o.apply(grads, variables)
         step = tf.cast(o.iterations.value + 1, tf.float32)
         b1, b2 = tf.constant(o.beta_1, tf.float32), tf.constant(o.beta_2, tf.float32)
         lr = tf.cast(o.learning_rate, tf.float32)  # a variable, or a schedule's value
-        for g, v in zip(grads, variables, strict=True):
-            i = o._get_variable_index(v)  # Keras' own slots: Adam.update_step's m and v
+        for g, v, (m, s) in zip(grads, variables, slots, strict=True):
             tf.raw_ops.ResourceApplyAdam(
-                var=v.value.handle, m=o._momentums[i].value.handle,
-                v=o._velocities[i].value.handle, beta1_power=tf.pow(b1, step),
+                var=v.value.handle, m=m, v=s, beta1_power=tf.pow(b1, step),
                 beta2_power=tf.pow(b2, step), lr=lr, beta1=b1, beta2=b2,
                 epsilon=tf.constant(o.epsilon, tf.float32), grad=g)
         o.iterations.assign_add(1)
     return apply
+
+
+def _adam_slots(optimizer, variables):
+    """The handles of Adam's first and second moments of each of ``variables``, from Keras'
+    private slots (``Adam.update_step``'s m and v), or None (with a warning, once) where
+    this Keras keeps them elsewhere: all of them are found before any update is made."""
+    try:
+        slots = []
+        for v in variables:
+            i = optimizer._get_variable_index(v)
+            slots.append((optimizer._momentums[i].value.handle,
+                          optimizer._velocities[i].value.handle))
+        return slots
+    except (AttributeError, KeyError, IndexError, TypeError) as e:
+        _fall_back("forecast: Keras' Adam keeps its moments where the fused Adam kernel "
+                   f"does not find them ({one_line(e)}): the networks train with Keras' own "
+                   "Adam update instead (the same networks, slower)")
+        return None
 
 
 def lstm(units: int, *, return_sequences=False, dropout=0.0, shards=1):
@@ -61,7 +110,8 @@ def lstm(units: int, *, return_sequences=False, dropout=0.0, shards=1):
     faster for LSTM(32) on 4 features (~1.1x for the wider layers of the stacked network).
 
     ``FORECAST_FUSED_LSTM=0`` in the environment asks for Keras' layer on a CPU too, and a
-    TensorFlow build without ``BlockLSTMV2`` gets it anyway. The two layers hold the same
+    TensorFlow build without ``BlockLSTMV2`` gets it anyway, as does a Keras version the
+    fused layer was not checked on (:func:`keras_checked`). The two layers hold the same
     variables in the same order, so a checkpoint of one resumes with the other.
 
     ``shards`` > 1 (the fused layer only) splits each batch into that many parts, each its
@@ -82,7 +132,8 @@ def use_fused() -> bool:
     if os.environ.get("FORECAST_FUSED_LSTM", "1").strip().lower() in ("0", "false", "no"):
         return False
     import tensorflow as tf
-    return hasattr(tf.raw_ops, "BlockLSTMV2") and hasattr(tf.raw_ops, "BlockLSTMGradV2")
+    return hasattr(tf.raw_ops, "BlockLSTMV2") and hasattr(tf.raw_ops, "BlockLSTMGradV2") \
+        and keras_checked()
 
 
 @functools.cache  # defined on first use: importing this module does not import Keras
