@@ -413,6 +413,52 @@ def test_har_regresses_on_day_week_and_month():
                                rtol=1e-6)
 
 
+def arch_ewma(fold, lam=0.94):
+    """arch's EWMAVariance forecasts of the fold's test days (zero mean, arch's own start)."""
+    from arch.univariate import EWMAVariance, ZeroMean
+    model = ZeroMean(fold.returns[1:fold.test_end[-1] + 1], volatility=EWMAVariance(lam),
+                     rescale=False)
+    fitted = model.fit(disp="off", last_obs=int(fold.train_end[-1]))
+    first = int(fold.test_end[0]) - 1
+    var = fitted.forecast(horizon=fold.horizon, start=first, reindex=False).variance
+    return var.to_numpy().sum(1)[fold.test_end - 1 - first]
+
+
+def test_ewma_is_arch_ewma_variance_once_the_start_has_faded():
+    f = returns_fold(h=5)  # 2,500 training rows, as W1's first fold
+    np.testing.assert_allclose(create("ewma", {}).predict(f), arch_ewma(f), rtol=1e-13)
+    # only the start differs (ours: the training rows' mean squared return), and it fades
+    # as 0.94^k: after 100 training rows it still shows (the size the docstring gives)
+    short = returns_fold(h=5, train_last=100, test=(106, 400))
+    gap = np.abs(create("ewma", {}).predict(short) / arch_ewma(short) - 1)
+    assert 1e-4 < gap[0] < 5e-4 and gap[-1] < 1e-9
+
+
+def arch_har(fold):
+    """arch's HARX on the daily squared returns (lags 1, 5, 22) fitted on the fold's
+    training samples: its forecasts of the h days after each test day, summed."""
+    from arch.univariate import HARX
+    y = fold.returns[1:] ** 2  # position p is row p + 1: a sample's target is its next day
+    fitted = HARX(y, lags=[1, 5, 22], rescale=False).fit(
+        disp="off", first_obs=int(fold.train_end[0]) - 22, last_obs=int(fold.train_end[-1]) + 1)
+    first = int(fold.test_end[0]) - 1
+    mean = fitted.forecast(horizon=fold.horizon, start=first, reindex=False).mean
+    return mean.to_numpy().sum(1)[fold.test_end - 1 - first]
+
+
+def test_har_is_arch_harx_one_day_ahead_and_a_direct_regression_beyond():
+    f = returns_fold(h=1)
+    m = create("har", {})
+    m.fit(f)
+    np.testing.assert_allclose(m.predict(f), arch_har(f), rtol=1e-10)
+    # h days: ours regresses their realized variance on the same inputs, arch iterates
+    # its one-day model; they part (the docstring gives the size on the whole experiment)
+    f = returns_fold(h=5)
+    m = create("har", {})
+    m.fit(f)
+    assert np.median(np.abs(m.predict(f) / arch_har(f) - 1)) > 0.01
+
+
 def test_naive_volatility_is_the_last_h_days_realized_variance():
     f = returns_fold(h=5)
     e = f.test_end[7]
