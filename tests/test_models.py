@@ -313,7 +313,7 @@ def test_fused_lstm_drops_the_same_inputs_at_every_step():
 def test_lstm_is_fused_on_cpu_and_keras_own_on_gpu(monkeypatch):
     import keras
     assert isinstance(models.lstm(4), models.fused_lstm())
-    monkeypatch.setattr(models.backend, "device", lambda: "gpu x1: H100")
+    monkeypatch.setattr(models.fused, "device", lambda: "gpu x1: H100")
     assert type(models.lstm(4)) is keras.layers.LSTM  # cuDNN there
 
 

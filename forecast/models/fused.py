@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from forecast.errors import ForecastError, one_line
-from forecast.models import backend
+from forecast.models.backend import device
 
 # The Keras versions (major.minor) the fused kernels were checked on. fused_adam reads
 # Keras' private optimizer slots (_get_variable_index, _momentums, _velocities) and
@@ -120,7 +120,7 @@ def lstm(units: int, *, return_sequences=False, dropout=0.0, shards=1):
     """
     if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
         raise ForecastError(f"shards must be a whole number >= 1, got {shards!r}")
-    if backend.device() == "cpu" and use_fused():
+    if device() == "cpu" and use_fused():
         return fused_lstm()(units, return_sequences=return_sequences, dropout=dropout,
                             shards=shards)
     import keras

@@ -2,9 +2,9 @@
 squared error, early stopping on the training rows' tail, warm refits) and the registered
 networks built on it, ``single_lstm``, ``stacked_lstm``, ``gru`` and ``simple_rnn``.
 
-Keras is imported when a network is first built, not when this module is: the LSTM layers
-and the Adam update come from :mod:`forecast.models.fused`, the seeding and the device from
-:mod:`forecast.models.backend`.
+Keras is imported when a network is first built, not when this module is. The LSTM layers
+and the Adam update come from :mod:`forecast.models.fused`; the walk-forward seeds the
+networks and picks their device with :mod:`forecast.models.backend`.
 """
 from __future__ import annotations
 
