@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the working tree's forecast, installed or not
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # models.py imports TensorFlow lazily;
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # models imports TensorFlow lazily;
 # anything that imports it while autodoc reads the modules stays quiet
 
 import forecast  # noqa: E402

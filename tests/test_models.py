@@ -313,7 +313,7 @@ def test_fused_lstm_drops_the_same_inputs_at_every_step():
 def test_lstm_is_fused_on_cpu_and_keras_own_on_gpu(monkeypatch):
     import keras
     assert isinstance(models.lstm(4), models.fused_lstm())
-    monkeypatch.setattr(models, "device", lambda: "gpu x1: H100")
+    monkeypatch.setattr(models.fused, "device", lambda: "gpu x1: H100")
     assert type(models.lstm(4)) is keras.layers.LSTM  # cuDNN there
 
 
@@ -413,6 +413,52 @@ def test_har_regresses_on_day_week_and_month():
                                rtol=1e-6)
 
 
+def arch_ewma(fold, lam=0.94):
+    """arch's EWMAVariance forecasts of the fold's test days (zero mean, arch's own start)."""
+    from arch.univariate import EWMAVariance, ZeroMean
+    model = ZeroMean(fold.returns[1:fold.test_end[-1] + 1], volatility=EWMAVariance(lam),
+                     rescale=False)
+    fitted = model.fit(disp="off", last_obs=int(fold.train_end[-1]))
+    first = int(fold.test_end[0]) - 1
+    var = fitted.forecast(horizon=fold.horizon, start=first, reindex=False).variance
+    return var.to_numpy().sum(1)[fold.test_end - 1 - first]
+
+
+def test_ewma_is_arch_ewma_variance_once_the_start_has_faded():
+    f = returns_fold(h=5)  # 2,500 training rows, as W1's first fold
+    np.testing.assert_allclose(create("ewma", {}).predict(f), arch_ewma(f), rtol=1e-13)
+    # only the start differs (ours: the training rows' mean squared return), and it fades
+    # as 0.94^k: after 100 training rows it still shows (the size the docstring gives)
+    short = returns_fold(h=5, train_last=100, test=(106, 400))
+    gap = np.abs(create("ewma", {}).predict(short) / arch_ewma(short) - 1)
+    assert 1e-4 < gap[0] < 5e-4 and gap[-1] < 1e-9
+
+
+def arch_har(fold):
+    """arch's HARX on the daily squared returns (lags 1, 5, 22) fitted on the fold's
+    training samples: its forecasts of the h days after each test day, summed."""
+    from arch.univariate import HARX
+    y = fold.returns[1:] ** 2  # position p is row p + 1: a sample's target is its next day
+    fitted = HARX(y, lags=[1, 5, 22], rescale=False).fit(
+        disp="off", first_obs=int(fold.train_end[0]) - 22, last_obs=int(fold.train_end[-1]) + 1)
+    first = int(fold.test_end[0]) - 1
+    mean = fitted.forecast(horizon=fold.horizon, start=first, reindex=False).mean
+    return mean.to_numpy().sum(1)[fold.test_end - 1 - first]
+
+
+def test_har_is_arch_harx_one_day_ahead_and_a_direct_regression_beyond():
+    f = returns_fold(h=1)
+    m = create("har", {})
+    m.fit(f)
+    np.testing.assert_allclose(m.predict(f), arch_har(f), rtol=1e-10)
+    # h days: ours regresses their realized variance on the same inputs, arch iterates
+    # its one-day model; they part (the docstring gives the size on the whole experiment)
+    f = returns_fold(h=5)
+    m = create("har", {})
+    m.fit(f)
+    assert np.median(np.abs(m.predict(f) / arch_har(f) - 1)) > 0.01
+
+
 def test_naive_volatility_is_the_last_h_days_realized_variance():
     f = returns_fold(h=5)
     e = f.test_end[7]
@@ -455,6 +501,28 @@ def test_networks_side_by_side_share_the_cores(env, side_by_side, expected):
     out = subprocess.run([sys.executable, "-c", code.format(side_by_side)], text=True,
                          capture_output=True, env={**os.environ, **env}, check=True)
     assert int(out.stdout.split()[-1]) == expected
+
+
+def test_the_package_offers_every_public_name_of_its_modules():
+    # `from forecast.models import X` and `models.X` work whichever module X lives in
+    import inspect
+    for module in (models.registry, models.baselines, models.volatility, models.networks,
+                   models.fused, models.backend):
+        own = {n for n, obj in vars(module).items() if not n.startswith("_") and (
+            getattr(obj, "__module__", None) == module.__name__ or n.isupper())
+            and not inspect.ismodule(obj)}
+        assert own <= set(models.__all__), (module.__name__, own - set(models.__all__))
+    assert all(getattr(models, n) is not None for n in models.__all__)
+
+
+def test_importing_the_models_imports_neither_keras_nor_tensorflow():
+    # the walk-forward computes the indicators in a forked child while TensorFlow imports,
+    # which it may only do while TensorFlow is not yet imported (forecast.forked)
+    code = ("import sys, forecast.models; print('stacked_lstm' in forecast.models.MODELS, "
+            "'keras' in sys.modules, 'tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], text=True, capture_output=True,
+                         check=True)
+    assert out.stdout.split() == ["True", "False", "False"]
 
 
 def test_keras_is_imported_without_scikit_learn_which_imports_as_usual_afterwards():
