@@ -238,7 +238,9 @@ def test_every_section_is_there_when_the_run_holds_its_data(tmp_path):
     assert 'data-model="naive"' not in sig  # naive against itself is no test
     trading = re.search(r'<table id="trading-table">.*?</table>', page, re.S).group(0)
     assert 'data-model="buy_and_hold"' in trading and "Sharpe" in trading
-    assert "the difference is significant at 5% (Diebold-Mariano p = 0.012)" in page
+    # the synthetic networks' errors are larger than naive's, and p = 0.012 says so
+    assert ("<b>single_lstm</b> is significantly worse than naive persistence: RMSE "
+            in page and "Diebold-Mariano p = 0.012)." in page)
 
 
 def test_sections_without_data_are_left_out_cleanly(tmp_path):
@@ -517,3 +519,41 @@ def test_small_variances_show_significant_digits_with_their_spread():
     assert fmt(1.23456e-5, "sci") == "1.23e-05"
     assert ">1.23e-05<span class=\"note\"> ± 4.57e-07</span>" in cell(
         {"mse": 1.23456e-5, "mse_std": 4.5678e-7}, "mse", "sci")
+
+
+@pytest.mark.parametrize("u, p, said, unsaid", [
+    (0.9999, 0.80, "<b>drift</b>: no significant difference from naive persistence (RMSE "
+                   "0.01% lower, Theil's U 0.9999, Diebold-Mariano p = 0.800).", " beats "),
+    (0.99, 0.01, "<b>drift</b> beats naive persistence: RMSE 1.00% lower (Theil's U 0.9900), "
+                 "significant at 5% (Diebold-Mariano p = 0.010).", "no significant"),
+    (1.02, 0.01, "<b>drift</b> is significantly worse than naive persistence: RMSE 2.00% "
+                 "higher (Theil's U 1.0200, Diebold-Mariano p = 0.010).", " beats "),
+    (1.02, 0.60, "<b>drift</b> does not beat naive persistence: RMSE 2.00% higher (Theil's U "
+                 "1.0200); the difference is not significant at 5% (Diebold-Mariano p = "
+                 "0.600).", "significantly worse"),
+    (0.99, None, "<b>drift</b>: RMSE 1.00% lower than naive persistence's (Theil's U 0.9900), "
+                 "but no significance test was recorded, so that is no win.", " beats "),
+])
+def test_a_model_beats_naive_in_the_verdict_only_where_its_test_says_so(tmp_path, u, p, said,
+                                                                       unsaid):
+    run = make_run(tmp_path, models=("naive", "drift", "single_lstm"))
+    m = json.loads((run / "metrics.json").read_text())
+    naive = m["models"]["naive"]["rmse"]
+    m["models"]["single_lstm"].update(rmse=naive * 0.9, theil_u=0.9, dm_pvalue=0.001)
+    m["models"]["drift"].update(rmse=naive * u, theil_u=u, dm_pvalue=p)
+    (run / "metrics.json").write_text(json.dumps(m))
+    verdict = re.search(r'id="verdict-text">(.*?)</div>', report.render(run).read_text(
+        encoding="utf-8"), re.S).group(1)
+    line = re.search(r"<p><b>drift</b>.*?</p>", verdict).group(0)
+    assert line == f"<p>{said}</p>" and unsaid not in line
+
+
+def test_the_best_badge_says_what_best_is_ranked_by(tmp_path):
+    run = make_run(tmp_path)
+    page = report.render(run).read_text(encoding="utf-8")
+    best = re.search(r'<tr data-model="([^"]+)" class=best><td class="text">[^<]*'
+                     r'<span class="badge">([^<]*)</span>', page)
+    m = json.loads((run / "metrics.json").read_text())
+    assert best.group(1) == min(m["models"], key=lambda n: m["models"][n]["rmse"])
+    assert best.group(2) == "best RMSE"
+    assert "best RMSE: the model the verdict ranks first, by RMSE" in page

@@ -64,3 +64,14 @@ def test_a_return_report_keeps_its_price_sections(tiny_experiment):
     page = report.html(run(tiny_experiment, "return", 1, {"naive": {}, "drift": {}}))
     assert "prices" in sections(page) and "forecasts" not in sections(page)
     assert "Theil's U" in page
+
+
+@pytest.mark.parametrize("pvalue, won", [(0.01, True), (0.2, False)])
+def test_the_verdict_box_is_green_only_for_a_significant_win(tiny_experiment, pvalue, won):
+    result = run(tiny_experiment, "volatility", 5, {"naive": {}, "garch": {}, "har": {}})
+    garch = result.models["garch"].scores["qlike"]
+    result.models["har"].scores.update(qlike=garch - 0.1, dm_garch_pvalue=pvalue)
+    page = report.html(result)
+    box = re.search(r'<div class="(verdict[^"]*)" id="verdict-text">(.*?)</div>', page, re.S)
+    assert (box.group(1) == "verdict") == won
+    assert ("har beats GARCH(1,1) on QLIKE" in box.group(2)) == won

@@ -15,7 +15,7 @@ from forecast.errors import ForecastError
 from forecast.files import one_at_a_time, write_atomic
 from forecast.report.markup import (best, cell, colors, esc, facts, fmt, line, num, page,
                                     plain)
-from forecast.report.scores import (PRICES, Score, baseline_of, beats, compared_by,
+from forecast.report.scores import (PRICES, Score, baseline_of, compared_by, mark,
                                     ranked_by, scored_as)
 from forecast.report.sections.common import experiment_text, row
 from forecast.report.sections.details import run_name
@@ -79,7 +79,7 @@ def render_index(root="reports") -> Path:
             "<th class=text>ticker</th>", "<th class=text>source</th>",
             "<th class=text>prices</th>", "<th>folds</th>", "<th class=text>best model</th>",
             "<th>RMSE</th>", "<th>naive RMSE</th>",
-            "<th class=text>Theil's U (below 1 beats naive)</th>", "<th class=text>files</th>"]
+            "<th class=text>each model's Theil's U</th>", "<th class=text>files</th>"]
     if not prices_only:  # runs of other targets: columns that fit every run
         head[6:10] = ["<th class=text>target</th>", "<th class=text>best model</th>",
                       "<th>its score</th>", "<th>baseline's score</th>",
@@ -98,11 +98,15 @@ def render_index(root="reports") -> Path:
         rows.append(f'<tr><td class="text"><a href="{link}/">{esc(d.name)}</a></td>'
                     f'<td class="text fail" colspan="{len(head) - 1}">damaged run: '
                     f"{esc(error)}</td></tr>")
-    note = ("" if prices_only else
+    colours = ("green where the Diebold-Mariano test finds it significant at 5%, red where "
+               "the baseline is significantly better, plain where the difference is not "
+               "significant")
+    note = ("<p class=note>Theil's U below 1 is a lower RMSE than naive persistence's: "
+            f"{colours}.</p>" if prices_only else
             "<p class=note>The best model of each run by the score its report ranks models "
-            "by; the baseline's score; every other model's, green where it beats the "
-            f"baseline. Scored: {esc('; '.join(scored_as(t) for t in dict.fromkeys(targets)))}"
-            ".</p>")
+            "by; the baseline's score; every other model's: better than the baseline's is "
+            f"{colours}. Scored: "
+            f"{esc('; '.join(scored_as(t) for t in dict.fromkeys(targets)))}.</p>")
     table = (f'<div class="scroll"><table id="runs"><tr>{"".join(head)}</tr>{"".join(rows)}'
              f"</table></div>{note}" if rows else
              "<p>No runs yet: <code>forecast run EXPERIMENT.toml</code> adds one.</p>")
@@ -126,9 +130,9 @@ def _index_row(result: Result, link: str, has_report: bool, prices_only=True) ->
     if target in PRICES:
         top = best(scores, "rmse") if scores else None
         naive = scores.get("naive", {})
-        others = {n: num(e.get("theil_u")) for n, e in scores.items() if n != "naive"}
-        against = "<br>".join(f'<span class="{"ok" if u < 1 else "fail"}">{esc(n)} '
-                              f'{fmt(u, "ratio")}</span>' for n, u in others.items())
+        against = "<br>".join(f'<span class="{mark(target, e, scores)}">{esc(n)} '
+                              f'{fmt(e.get("theil_u"), "ratio")}</span>'
+                              for n, e in scores.items() if n != "naive")
         score, base = (fmt(scores.get(top, {}).get("rmse"), "price"),
                        fmt(naive.get("rmse"), "price"))
     else:
@@ -137,7 +141,7 @@ def _index_row(result: Result, link: str, has_report: bool, prices_only=True) ->
         top = best(scores, key, lower) if scores else None
         b = num(scores.get(base_name, {}).get(key))
         against = "<br>".join(
-            f'<span class="{beats(num(e.get(key)), b, lower) or "fail"}">{esc(n)} '
+            f'<span class="{mark(target, e, scores)}">{esc(n)} '
             f"{fmt(e.get(key), kind)}</span>" for n, e in scores.items() if n != base_name)
         score = fmt(scores.get(top, {}).get(key), kind) + (
             f' <span class="note">{esc(s.label)}</span>' if s else "")
@@ -239,8 +243,8 @@ def _comparable(target: str) -> str:
     s = compared_by(target)
     if target in PRICES:
         return ("Errors in price units are comparable only between runs of the same ticker "
-                "and period; Theil's U (RMSE / RMSE of naive persistence, below 1 beats it) "
-                "is comparable across all.")
+                "and period; Theil's U (RMSE / RMSE of naive persistence, below 1 a lower "
+                "RMSE) is comparable across all.")
     if s is None:
         return f"Runs of target {esc(target)}: no score the report knows to rank them by."
     level = {"direction": " A Brier score (the mean squared error of the probability of a "
@@ -310,7 +314,8 @@ def _compare_models(loaded: list[Result], target: str, members: list[int], chart
         charts.append(spec)
         out.append(f"<{h}>{s.label} by run</{h}>"
                    f'<div class="chart" id="{esc(chart)}"></div><p class=note>'
-                   + ("Below the line at 1 a model beats naive persistence." if prices else
+                   + ("Below the line at 1 a model has a lower RMSE than naive "
+                      "persistence (significantly or not: DM p in the tables)." if prices else
                       f"Each model's {s.label} in every run: {s.better}.")
                    + "</p>")
     if prices:
@@ -408,8 +413,9 @@ def render_sweep_summary(summary: dict, output_path) -> Path:
 
 def _sweep_target(entries, members, target, models, keys, charts, chart_id, table_id):
     """The chart and the table of the runs ``members`` (positions in ``entries``), all of
-    ``target``: each model's score, green where it beats the run's baseline, the best model
-    of each run that is no baseline in bold."""
+    ``target``: each model's score, green where it beats the run's baseline significantly
+    (red where it is significantly worse), the best model of each run that is no baseline
+    in bold."""
     s = compared_by(target)
     prices = target in PRICES
     refs = TARGETS[target].references if target in TARGETS else ("naive",)
@@ -424,15 +430,14 @@ def _sweep_target(entries, members, target, models, keys, charts, chart_id, tabl
         top = (best({n: e for n, e in heads.items() if n not in refs}, s.key, s.lower)
                if s is not None else None)
         base = baseline_of(target, heads)
-        # Theil's U is relative to naive persistence: 1 is naive's own
-        b = (1.0 if prices else num((heads.get(base) or {}).get(s.key)) if s is not None
-             else math.nan)
         status = esc(r.get("status", "?"))
         if r.get("report") and r.get("status") == "done":
             status = f'<a href="{quote(str(r["report"]))}">report</a>'
         elif r.get("error"):
             status = f'<span class="fail">{status}</span>: {esc(r["error"])}'
-        cells = "".join(_sweep_cell(heads.get(n), n == top, n == base, s, b) for n in models)
+        cells = "".join(_sweep_cell(heads.get(n), n == top, "" if n == base else
+                                    mark(target, heads.get(n) or {}, heads), s)
+                        for n in models)
         rows.append(f'<tr data-key="{esc(r.get("key", ""))}"><td>{i + 1}</td>'
                     f'<td class="text">{esc(r.get("ticker", "?"))}</td>'
                     + "".join(f'<td class="text">{esc(plain((r.get("settings") or {}).get(k)))}'
@@ -454,33 +459,36 @@ def _sweep_target(entries, members, target, models, keys, charts, chart_id, tabl
         charts.append(spec)
         chart = (f'<div class="chart" id="{esc(chart_id)}"></div><p class=note>'
                  + ("Theil's U of every model in every finished run: below the line at 1 a "
-                    "model beats naive persistence." if prices else
+                    "model has a lower RMSE than naive persistence (significantly or not: "
+                    "the table)." if prices else
                     f"Each model's {s.label} in every finished run: {s.better}.")
                  + "</p>")
+    colours = ("green where its Diebold-Mariano test finds it significantly better at 5%, "
+               "red where significantly worse, plain where the difference is not "
+               "significant")
     if prices:
-        note = ("Each model: Theil's U (bold: the best network of the run), then the "
-                "Diebold-Mariano p-value against naive and the Sharpe ratio of trading on it "
-                "when recorded.")
+        note = ("Each model: Theil's U (below 1: a lower RMSE than naive persistence's; "
+                f"{colours}; bold: the best network of the run), then the Diebold-Mariano "
+                "p-value against naive and the Sharpe ratio of trading on it when recorded.")
     elif s is None:
         note = f"Target {esc(target)}: no score the report knows."
     else:
-        note = (f"Each model: its {s.label} ({s.better}; green where it beats "
+        note = (f"Each model: its {s.label} ({s.better}) against "
                 f"{esc(TARGETS[target].baseline_label)}, or naive persistence in a run "
-                "without it; bold: the best model of the run that is no baseline), then the "
-                "Diebold-Mariano p-value against naive and the Sharpe ratio of trading on it "
-                "when recorded.")
+                f"without it ({colours}; bold: the best model of the run that is no "
+                "baseline), then the Diebold-Mariano p-value against naive and the Sharpe "
+                "ratio of trading on it when recorded.")
     table = (f'<div class="scroll"><table id="{esc(table_id)}">{head}{"".join(rows)}'
              f"</table></div><p class=note>{note}</p>")
     return chart, table
 
 
-def _sweep_cell(h, top: bool, reference: bool, s: Score | None, baseline: float) -> str:
+def _sweep_cell(h, top: bool, cls: str, s: Score | None) -> str:
     if not isinstance(h, dict):
         return "<td>–</td>"
     kind = s.kind if s is not None else "ratio"
     u = num(h.get(s.key)) if s is not None else math.nan
     sd = h.get(f"{s.key}_std") if s is not None else None
-    cls = "" if reference else beats(u, baseline, s.lower if s is not None else True)
     extra = []
     if h.get("dm_pvalue") is not None:
         extra.append(f"p {fmt(h['dm_pvalue'], 'p')}")
