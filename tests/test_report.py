@@ -218,11 +218,12 @@ def test_index_and_compare_show_the_source_beside_the_ticker(tmp_path):
 def test_every_section_is_there_when_the_run_holds_its_data(tmp_path):
     run = make_run(tmp_path, seeds=(1, 2, 3), significance=True, trading=True)
     page = report.render(run).read_text(encoding="utf-8")
-    for section in ("verdict", "significance", "prices", "errors", "training", "cost",
-                    "trading", "audit", "setup"):
+    for section in ("verdict", "gain", "significance", "prices", "errors", "training",
+                    "cost", "trading", "audit", "setup"):
         assert f'<section id="{section}">' in page, section
     charts = charts_of(page)
-    assert set(charts) >= {"chart-prices", "chart-folds", "chart-rolling", "chart-errors",
+    assert set(charts) >= {"chart-gain", "chart-prices", "chart-folds", "chart-rolling",
+                           "chart-errors",
                            "chart-loss-0", "chart-loss-1", "chart-cost", "chart-equity",
                            "chart-drawdown"}
     # seed bands: the spread over seeds around each network's predictions and equity
@@ -475,7 +476,7 @@ def test_the_notebook_summary_holds_the_verdict_and_the_prices_chart(tmp_path):
     inner = html.unescape(re.search(r'srcdoc="([^"]*)"', fragment).group(1))
     assert "No model beats naive persistence" in inner
     assert set(verdict_values(inner)) == {"naive", "single_lstm", "stacked_lstm"}
-    assert list(charts_of(inner)) == ["chart-prices"]
+    assert list(charts_of(inner)) == ["chart-gain", "chart-prices"]
     assert not re.search(r'<(script|link|img|iframe)[^>]+(src|href)="(?!data:|#)', inner)
 
 
@@ -519,6 +520,33 @@ def test_small_variances_show_significant_digits_with_their_spread():
     assert fmt(1.23456e-5, "sci") == "1.23e-05"
     assert ">1.23e-05<span class=\"note\"> ± 4.57e-07</span>" in cell(
         {"mse": 1.23456e-5, "mse_std": 4.5678e-7}, "mse", "sci")
+
+
+def test_the_gain_chart_is_the_running_sum_of_naive_s_squared_error_minus_each_model_s(
+        tmp_path):
+    run = make_run(tmp_path, seeds=(1, 2, 3), models=("naive", "drift", "single_lstm"))
+    page = report.render(run).read_text(encoding="utf-8")
+    chart = charts_of(page)["chart-gain"]
+    # recomputed from predictions.csv alone: each day's squared error, the mean over seeds
+    p = pd.read_csv(run / "predictions.csv", parse_dates=["date"])
+    p["sq"] = (p.y_pred - p.y_true) ** 2
+    daily = p.groupby(["model", "date"]).sq.mean().unstack(0)
+    assert chart["x"] == [int(d.timestamp()) for d in daily.index]
+    series = {s["label"]: s for s in chart["series"]}
+    assert list(series) == ["drift", "single_lstm"]  # naive against itself is no line
+    for name in series:
+        want = np.cumsum(daily["naive"] - daily[name])
+        # rounded to 6 significant digits of the largest value: small pages
+        np.testing.assert_allclose(series[name]["y"], want, atol=1e-5 * want.abs().max())
+    m = json.loads((run / "metrics.json").read_text())
+    assert [mark["label"] for mark in chart["marks"]] == [f"fold {f['fold']}"
+                                                          for f in m["folds"]]
+    assert chart["hline"] == 0
+    section = re.search(r'<section id="gain">(.*?)</section>', page, re.S).group(1)
+    assert "naive persistence&#x27;s squared error minus the model's" in section
+    assert "the mean over the seeds" in section
+    # the section sits right after the verdict, the price chart is kept further down
+    assert re.findall(r'<section id="(\w+)">', page)[:3] == ["verdict", "gain", "prices"]
 
 
 @pytest.mark.parametrize("u, p, said, unsaid", [
