@@ -13,6 +13,7 @@ import pandas as pd
 from forecast import runs
 from forecast.errors import ForecastError
 from forecast.files import one_at_a_time, write_atomic
+from forecast.report.headline import headline
 from forecast.report.markup import (best, cell, colors, esc, facts, fmt, line, num, page,
                                     plain)
 from forecast.report.scores import (PRICES, Score, baseline_of, compared_by, mark,
@@ -168,9 +169,10 @@ def _index_row(result: Result, link: str, has_report: bool, prices_only=True) ->
 # --- the comparison ----------------------------------------------------------------------
 
 
-def results_of(results_or_dirs) -> list[Result]:
-    """Results as they are, run directories read (without their predictions)."""
-    return [r if isinstance(r, Result) else runs.load(r, predictions=False)
+def results_of(results_or_dirs, predictions: bool = False) -> list[Result]:
+    """Results as they are, run directories read (with their predictions only when asked:
+    the comparison page tests runs day by day, the table needs none)."""
+    return [r if isinstance(r, Result) else runs.load(r, predictions=predictions)
             for r in results_or_dirs]
 
 
@@ -208,15 +210,18 @@ def render_compare(results_or_dirs, output_path="reports/compare.html") -> Path:
         raise ForecastError("compare needs at least one run directory")
     output = Path(output_path)
     output.parent.mkdir(parents=True, exist_ok=True)
-    loaded = results_of(results_or_dirs)
+    loaded = results_of(results_or_dirs, predictions=True)
     return write_atomic(output, compare_html(loaded, output))
 
 
 def compare_html(loaded: list[Result], output: Path | None = None) -> str:
     """The comparison page (links to each run's report relative to ``output``).
 
-    Runs are compared model by model by their target's score (Theil's U for prices); runs
-    of different targets are not ranked against each other: each target gets its own
+    It opens with which run is better on the target's own score and whether that is
+    significant, on the days the runs all forecast
+    (:func:`~forecast.report.headline.headline`; Results need their predictions for it).
+    Runs are then compared model by model by their target's score (Theil's U for prices);
+    runs of different targets are not ranked against each other: each target gets its own
     section, and the page says why."""
     charts: list[dict] = []
     n = len(loaded)
@@ -224,7 +229,8 @@ def compare_html(loaded: list[Result], output: Path | None = None) -> str:
     body = f"<h1>Comparison of {n} run{'s' if n != 1 else ''}</h1>"
     if len(groups) == 1:
         (target, members), = groups.items()
-        body += (f"<p class=sub>{_comparable(target)}</p>" + _compare_runs(loaded, output)
+        body += (headline(loaded, members, target) + f"<p class=sub>{_comparable(target)}</p>"
+                 + _compare_runs(loaded, output)
                  + _compare_models(loaded, target, members, charts, "chart-compare", "h2"))
     else:
         body += _not_comparable(groups) + _compare_runs(loaded, output)
@@ -232,7 +238,9 @@ def compare_html(loaded: list[Result], output: Path | None = None) -> str:
             body += (f'<section class="compare-target" data-target="{esc(target)}">'
                      f"<h2>Target {esc(target)}: runs "
                      + ", ".join(f"#{i + 1}" for i in members)
-                     + f"</h2><p class=note>{_comparable(target)}</p>"
+                     + "</h2>" + headline(loaded, members, target,
+                                          f"compare-verdict-{target}")
+                     + f"<p class=note>{_comparable(target)}</p>"
                      + _compare_models(loaded, target, members, charts,
                                        f"chart-compare-{target}", "h3") + "</section>")
     return page("forecast comparison", body, charts)
@@ -331,6 +339,8 @@ def _compare_models(loaded: list[Result], target: str, members: list[int], chart
     if any(isinstance(m.trading, dict) for i in members for m in loaded[i].models.values()):
         columns.append(("sharpe", "Sharpe", "ratio2"))
     head = "".join(f"<th>{title}</th>" for _, title, _ in columns)
+    out.append("<p class=note>The tables below hold each model's scores as its run recorded "
+               "them, over that run's own test days.</p>")
     for n in names:
         entries = {i: row(loaded[i].models[n]) for i in members if n in loaded[i].models}
         win = best(entries, s.key, s.lower) if s is not None and len(entries) > 1 else None
