@@ -326,7 +326,7 @@ _LABELS = {"rmse": "RMSE", "mae": "MAE", "directional_accuracy": "dir.acc",
 
 
 def _print_summary(result):
-    """The run's headline scores, one row per model, and its verdict in one line."""
+    """The run's headline scores, one row per model, then its verdict in a few lines."""
     table = result.summary()
     cols = list(result.headline)
     width = max(len("model"), *map(len, table.index))
@@ -340,18 +340,85 @@ def _print_summary(result):
     print(f"walk-forward {result.walkforward_seconds:.1f} s wall clock"
           + (" (the networks' own seconds overlap: they train side by side)"
              if side_by_side else ""))
-    if "theil_u" in cols:
-        losers = [n for n, m in result.models.items()
-                  if n != "naive" and (m.scores.get("theil_u") or 0) >= 1]
-        if losers:
-            print(f"does not beat naive persistence: {', '.join(losers)}")
-        return
-    from forecast.targets import TARGETS
-    target = TARGETS[result.experiment.features.target]
+    for line in verdict_lines(result):
+        print(line)
+
+
+def verdict_lines(result) -> list[str]:
+    """What a user runs a backtest for, in a few lines: the best model by the score the
+    report ranks by, against the target's baseline, and which models beat each baseline
+    significantly (Diebold-Mariano at 5%: the run's own test against the target's baseline,
+    the same test on predictions.csv's days against the others)."""
+    from forecast.report.scores import ranked_by
+    from forecast.targets import TARGETS, outcome
+    t = TARGETS[result.experiment.features.target]
     scores = {n: m.scores for n, m in result.models.items()}
-    for name in scores:
-        if name not in target.references:
-            print(target.skill(name, scores[name], scores))
+    s = ranked_by(t.name)
+    if not scores or s is None:
+        return []
+    base = t.baseline_in(scores)
+    label = t.baseline_label if base == t.baseline else "naive persistence"
+    finite = {n: v for n, e in scores.items() if (v := _float(e.get(s.key))) == v}
+    if not finite:
+        return [f"no model has a {s.label}: every forecast failed"]
+    top = (min if s.lower else max)(finite, key=finite.get)
+    lines = []
+    if top == base:
+        lines.append(f"best {s.label}: {label}, {_number(finite[top])}; no model has a "
+                     f"{'lower' if s.lower else 'higher'} one")
+    else:
+        said = {"better": "beats it significantly", "worse": "significantly worse",
+                "level": "no significant difference"}.get(t.outcome(scores[top], scores),
+                                                          "not tested")
+        p = t.pvalue(scores[top], scores)
+        lines.append(f"best {s.label}: {top} {_number(finite[top])}, {label} "
+                     f"{_number(finite.get(base))}: {said}"
+                     + (f" (DM {_p(p)})" if p is not None else ""))
+    winners = {b: [] for b in [base] + [n for n, m in result.models.items()
+                                        if m.is_baseline and n != base]}
+    for n, e in scores.items():
+        if n != base and t.outcome(e, scores) == "better":
+            winners[base].append((n, t.pvalue(e, scores)))
+    others = [b for b in winners if b != base]
+    if others and result.predictions is not None and len(result.predictions):
+        from forecast import paired
+        p = result.predictions
+        loss = {n: paired.losses(p[p.model == n], t) for n in scores if (p.model == n).any()}
+        for b in others:
+            for n in loss:
+                if n != b and b in loss:
+                    stat, pv = paired.test(loss[n], loss[b], result.experiment.features.horizon)
+                    if outcome(stat < 0, pv) == "better":
+                        winners[b].append((n, pv))
+    named = {b: label if b == base else "naive persistence" if b == "naive" else b
+             for b in winners}
+    nobody = [named[b] for b, won in winners.items() if not won]
+    for b, won in winners.items():
+        ps = [_p(pv) for _, pv in won]
+        if len(won) > 1 and len(set(ps)) == 1:  # "p < 0.001" once, not six times
+            listed = f"{', '.join(n for n, _ in won)} ({ps[0]} each)"
+        else:
+            listed = ", ".join(f"{n} ({p})" for (n, _), p in zip(won, ps))
+        if won:
+            lines.append(f"beats {named[b]} significantly (DM p < 0.05): {listed}")
+    if nobody:
+        lines.append(f"nothing beats {_or(nobody)} significantly (DM p < 0.05)")
+    return lines
+
+
+def _float(v) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _p(p) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _or(names) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _number(v) -> str:

@@ -41,7 +41,8 @@ def directional_accuracy(y_true, y_pred, y_last):
 
 
 def theil_u(y_true, y_pred, y_last):
-    """RMSE relative to naive persistence: below 1 beats "tomorrow = today"."""
+    """RMSE relative to naive persistence: below 1 is a lower RMSE than "tomorrow = today"
+    (a win only where :func:`diebold_mariano` finds the difference significant)."""
     return rmse(y_true, y_pred) / rmse(y_true, y_last)
 
 
@@ -221,8 +222,8 @@ def brier(y_true, y_pred):
 
 
 def brier_skill(y_true, y_pred, y_ref):
-    """1 - Brier / Brier of the reference forecast ``y_ref`` (climatology): above 0 beats
-    it, 1 is perfect."""
+    """1 - Brier / Brier of the reference forecast ``y_ref`` (climatology): above 0 is a
+    lower Brier score than its, 1 is perfect."""
     return 1 - brier(y_true, y_pred) / brier(y_true, y_ref)
 
 

@@ -621,10 +621,11 @@ def _print_table(summary):
     width = max([len(_row_label(r)) for r in summary["runs"]] + [10])
     targets = list(dict.fromkeys(r.get("target") or "return" for r in summary["runs"]))
     scores = {t: compared_by(t) for t in targets}
+    # "below 1" is a lower RMSE, not a win: that needs the test (the summary page's colours)
     if all(t in PRICES for t in targets):
-        about = "Theil's U: below 1 beats naive"
+        about = "Theil's U: below 1 a lower RMSE than naive"
     else:  # each run by its own target's score, as its report ranks its models
-        about = "; ".join(f"{t}: Theil's U, below 1 beats naive" if t in PRICES else
+        about = "; ".join(f"{t}: Theil's U, below 1 a lower RMSE than naive" if t in PRICES else
                           f"{t}: {s.label}, {s.better}" if s else f"{t}: no score"
                           for t, s in scores.items())
         if len(targets) > 1:

@@ -11,7 +11,10 @@ A target owns everything that depends on what is forecast:
   ``input_scaler`` / ``target_scaler``: how they are scaled on the training rows;
 - ``naive``: the forecast every model must beat;
 - ``scores``: the metrics of one forecast series and its Diebold-Mariano tests;
-- ``skill``: the verdict's sentence, naming the right baseline;
+- ``loss``: each day's loss, the one those tests compare;
+- ``outcome`` and ``skill``: does a model beat the baseline, as every page and the terminal
+  say it (a win only where the target's own test finds it at :data:`SIGNIFICANCE`), and the
+  verdict's sentence, naming the right baseline;
 - ``positions``: how a forecast becomes a trading position.
 
 Every row of a forecast series was made at the close of day t (``y_last`` is that close)
@@ -25,6 +28,11 @@ from forecast import metrics
 from forecast.windows import future_sum, trailing_sum
 
 TARGETS: dict[str, "Target"] = {}
+
+# A model "beats" its baseline (in the report, the terminal and the pages about several runs)
+# only where the target's own Diebold-Mariano test finds the difference at this level: a
+# smaller error that may be luck is no win.
+SIGNIFICANCE = 0.05
 
 
 def register_target(cls):
@@ -45,6 +53,7 @@ class Target:
     unit = ""                        # what y_true and y_pred are, for people
     scale_free = True                # inputs as log returns and ratios, not price levels
     loss = "mse"                     # what networks minimise
+    loss_name = "squared error"      # each day's loss (daily_loss), for people
     references = ("naive",)          # models the others are tested against (Diebold-Mariano)
     baseline = "naive"               # the model the verdict names, when the run has it
     baseline_label = "naive persistence"
@@ -90,14 +99,40 @@ class Target:
         return {**metrics.summary(y_true, y_pred, y_last), "dm_stat": dm[0],
                 "dm_pvalue": dm[1]}
 
+    def daily_loss(self, y_true, y_pred) -> np.ndarray:
+        """Each day's loss, the one :meth:`scores` tests against the baseline's: the squared
+        error (its mean is the MSE, whose root is the RMSE)."""
+        return (np.asarray(y_pred, float) - np.asarray(y_true, float)) ** 2
+
+    def baseline_in(self, models) -> str:
+        """The model the verdict measures the others against: :attr:`baseline` when the run
+        has it, else naive."""
+        return self.baseline if self.baseline in models else "naive"
+
+    def better(self, entry, models) -> bool | None:
+        """Whether ``entry``'s score is better than the baseline's, however slightly (None
+        without a score): a Theil's U below 1."""
+        u = _number(entry.get("theil_u"))
+        return None if u is None else u < 1
+
+    def pvalue(self, entry, models) -> float | None:
+        """The p-value of ``entry``'s Diebold-Mariano test against the baseline."""
+        return _number(entry.get("dm_pvalue"))
+
+    def outcome(self, entry, models) -> str:
+        """How model ``entry`` stands against the baseline (``models`` holds every model's
+        scores): ``better`` or ``worse`` only where its test is significant at
+        :data:`SIGNIFICANCE`, ``level`` where it is not, ``untested`` without a p-value, ``""``
+        without a score."""
+        return outcome(self.better(entry, models), self.pvalue(entry, models))
+
     def skill(self, name, entry, models) -> str:
         """One sentence: does model ``name`` beat the baseline, on what, and how surely."""
         u = entry.get("theil_u")
         if u is None:
             return f"{name}: no error to compare"
-        verb = "beats" if u < 1 else "does not beat"
-        return (f"{name} {verb} {self.baseline_label} on RMSE (Theil's U {u:.3f})"
-                + _p(entry.get("dm_pvalue")))
+        return _sentence(name, self.outcome(entry, models), self.baseline_label,
+                         f"on RMSE (Theil's U {u:.3f}", self.pvalue(entry, models))
 
     def positions(self, y_pred, y_last, *, horizon=1, threshold=0.0, long_short=False,
                   **_) -> np.ndarray:
@@ -111,11 +146,38 @@ class Target:
         return pos
 
 
-def _p(pvalue):
-    """The Diebold-Mariano p-value for the sentence, and whether it is significant."""
-    if pvalue is None or not np.isfinite(pvalue):
+def outcome(better: bool | None, pvalue: float | None) -> str:
+    """``better`` or ``worse`` (than the baseline, by the score) only where the p-value is
+    below :data:`SIGNIFICANCE`; ``level`` (no significant difference) where it is not,
+    ``untested`` without one, ``""`` without a score."""
+    if better is None:
         return ""
-    return f", p = {pvalue:.3g}" + ("" if pvalue < 0.05 else " (not significant at 5%)")
+    if pvalue is None or not np.isfinite(pvalue):
+        return "untested"
+    if pvalue >= SIGNIFICANCE:
+        return "level"
+    return "better" if better else "worse"
+
+
+def _number(v) -> float | None:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if np.isfinite(x) else None
+
+
+def _sentence(name, result, label, score, pvalue) -> str:
+    """The verdict on ``name`` against ``label``: ``score`` is "on <score> (<its value>"
+    and the p-value closes the parenthesis. "beats" only where the test says so."""
+    p = f", p = {pvalue:.3g}" if pvalue is not None else ""
+    if result == "better":
+        return f"{name} beats {label} {score}{p})"
+    if result == "worse":
+        return f"{name} is significantly worse than {label} {score}{p})"
+    if result == "level":
+        return f"{name}: no significant difference from {label} {score}{p})"
+    return f"{name}: not tested against {label} {score}, no p-value)"
 
 
 @register_target
@@ -154,6 +216,7 @@ class Direction(Target):
     unit = "probability of a rise"
     loss = "binary_crossentropy"
     baseline_label = "climatology"
+    loss_name = "Brier score"  # each day's: (probability - outcome)²
     float_format = "%.10g"  # ROC AUC ranks the probabilities: rounding would tie them
     headline = ("accuracy", "brier", "brier_skill", "roc_auc", "dm_pvalue")
 
@@ -180,13 +243,18 @@ class Direction(Target):
                 "brier_skill": metrics.brier_skill(y_true, y_pred, naive),
                 "dm_stat": dm[0], "dm_pvalue": dm[1]}
 
+    def better(self, entry, models):
+        """A Brier skill above 0: a lower Brier score than climatology's."""
+        s = _number(entry.get("brier_skill"))
+        return None if s is None else s > 0
+
     def skill(self, name, entry, models):
         s = entry.get("brier_skill")
         if s is None:
             return f"{name}: no Brier score to compare"
-        verb = "beats" if s > 0 else "does not beat"
-        return (f"{name} {verb} {self.baseline_label} on the Brier score (Brier skill "
-                f"{s:.4f})" + _p(entry.get("dm_pvalue")))
+        return _sentence(name, self.outcome(entry, models), self.baseline_label,
+                         f"on the Brier score (Brier skill {s:.4f}",
+                         self.pvalue(entry, models))
 
     def positions(self, y_pred, y_last, *, horizon=1, threshold=0.0, long_short=False,
                   **_):
@@ -213,6 +281,7 @@ class Volatility(Target):
     references = ("naive", "garch")
     baseline = "garch"
     baseline_label = "GARCH(1,1)"
+    loss_name = "QLIKE"
     headline = ("qlike", "mz_r2", "dm_pvalue", "dm_garch_pvalue")
     float_format = "%.10g"  # variances of order 1e-5: significant digits, not decimals
 
@@ -250,16 +319,30 @@ class Volatility(Target):
                 out[f"{key}_stat"], out[f"{key}_pvalue"] = dm
         return out
 
+    def daily_loss(self, y_true, y_pred):
+        """Each day's QLIKE loss (:func:`forecast.metrics.qlike_loss`)."""
+        return metrics.qlike_loss(y_true, y_pred)
+
+    def better(self, entry, models):
+        """A lower QLIKE than the baseline's (GARCH(1,1), else naive)."""
+        mine = _number(entry.get("qlike"))
+        theirs = _number(models.get(self.baseline_in(models), {}).get("qlike"))
+        return None if mine is None or theirs is None else mine < theirs
+
+    def pvalue(self, entry, models):
+        """Against GARCH(1,1) when the run has it (``dm_garch_pvalue``), else naive."""
+        key = "dm_garch" if self.baseline_in(models) == self.baseline else "dm"
+        return _number(entry.get(f"{key}_pvalue"))
+
     def skill(self, name, entry, models):
-        base = self.baseline if self.baseline in models else "naive"
-        label, key = ((self.baseline_label, "dm_garch") if base == self.baseline
-                      else ("naive persistence", "dm"))
+        base = self.baseline_in(models)
+        label = self.baseline_label if base == self.baseline else "naive persistence"
         mine, theirs = entry.get("qlike"), models[base].get("qlike")
         if mine is None or theirs is None:
             return f"{name}: no QLIKE to compare"
-        verb = "beats" if mine < theirs else "does not beat"
-        return (f"{name} {verb} {label} on QLIKE ({mine:.4f} against {theirs:.4f})"
-                + _p(entry.get(f"{key}_pvalue")))
+        return _sentence(name, self.outcome(entry, models), label,
+                         f"on QLIKE ({mine:.4f} against {theirs:.4f}",
+                         self.pvalue(entry, models))
 
     def positions(self, y_pred, y_last, *, horizon=1, target_vol=0.10, max_leverage=2.0,
                   **_):

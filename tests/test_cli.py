@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -19,6 +20,13 @@ def test_run_writes_a_complete_run_directory(tiny_toml, tmp_path, capsys):
     printed = capsys.readouterr().out.strip().splitlines()
     run_dir = Path(printed[-1])
     assert run_dir.parent == out / "tiny_cli"
+    # before the run directory, the verdict: the best model by RMSE against naive, and
+    # whether anything beat naive persistence significantly (here: nothing)
+    m = json.loads((run_dir / "metrics.json").read_text())
+    top = min(m["models"], key=lambda n: m["models"][n]["rmse"])
+    assert printed[-3].startswith(f"best RMSE: {top} " if top != "naive" else
+                                  "best RMSE: naive persistence, ")
+    assert printed[-2] == "nothing beats naive persistence significantly (DM p < 0.05)"
     assert {p.name for p in run_dir.iterdir()} >= {"metrics.json", "predictions.csv",
                                                    "experiment.toml", "report.html"}
     m = json.loads((run_dir / "metrics.json").read_text())
@@ -419,3 +427,65 @@ def test_report_and_compare_say_what_a_path_is_instead_of_a_run(tiny_toml, tmp_p
     (out / "index.html").write_text("old")
     assert cli.main(["report", str(run_dir)]) == 0
     assert run_dir.name in (out / "index.html").read_text()
+
+
+def test_the_verdict_names_the_best_model_and_who_beat_each_baseline_significantly(tmp_path):
+    from forecast import metrics, runs
+    from test_report import make_run
+    run_dir = make_run(tmp_path, models=("naive", "drift", "single_lstm", "stacked_lstm"))
+    p = pd.read_csv(run_dir / "predictions.csv")
+    rng = np.random.default_rng(5)
+    at = {n: p.model == n for n in ("naive", "drift", "single_lstm", "stacked_lstm")}
+    # single_lstm much closer than naive; drift a baseline far off; stacked_lstm naive + a
+    # little noise: no better than naive, and better than drift by far
+    p.loc[at["single_lstm"], "y_pred"] = p.y_true[at["single_lstm"]] + rng.normal(0, 0.2, 240)
+    p.loc[at["drift"], "y_pred"] = p.y_last[at["drift"]] + rng.normal(0, 5, 240)
+    p.loc[at["drift"], "seed"] = -1
+    p.to_csv(run_dir / "predictions.csv", index=False)
+    m = json.loads((run_dir / "metrics.json").read_text())
+    e = {n: (p.y_pred - p.y_true)[at[n]].to_numpy() for n in at}
+    for n in ("drift", "single_lstm", "stacked_lstm"):
+        stat, pv = metrics.diebold_mariano(e[n], e["naive"])
+        m["models"][n].update(rmse=float(np.sqrt(np.mean(e[n] ** 2))), dm_stat=stat,
+                              dm_pvalue=pv, theil_u=float(np.sqrt(np.mean(e[n] ** 2)
+                                                                  / np.mean(e["naive"] ** 2))))
+    m["models"]["drift"]["seeds"] = []  # a baseline, as a real run's drift
+    (run_dir / "metrics.json").write_text(json.dumps(m))
+    result = runs.load(run_dir)
+    lines = cli.verdict_lines(result)
+    rmse = {n: f"{m['models'][n]['rmse']:.4f}" for n in m["models"]}
+    assert lines[0] == (f"best RMSE: single_lstm {rmse['single_lstm']}, naive persistence "
+                        f"{rmse['naive']}: beats it significantly (DM p < 0.001)")
+    assert lines[1] == "beats naive persistence significantly (DM p < 0.05): single_lstm " \
+                       "(p < 0.001)"
+    # against drift: the same test on predictions.csv's days, recomputed here
+    beat_drift = [n for n in ("naive", "single_lstm", "stacked_lstm")
+                  if metrics.diebold_mariano(e[n], e["drift"])[1] < 0.05]
+    assert beat_drift == ["naive", "single_lstm", "stacked_lstm"]
+    assert lines[2] == ("beats drift significantly (DM p < 0.05): naive, single_lstm, "
+                        "stacked_lstm (p < 0.001 each)")
+    assert len(lines) == 3
+    # nothing beats drift once its forecasts are naive's and the networks only add noise
+    p.loc[at["drift"], "y_pred"] = p.y_last[at["drift"]]
+    p.loc[at["single_lstm"], "y_pred"] = p.y_last[at["single_lstm"]] + rng.normal(0, 1, 240)
+    p.to_csv(run_dir / "predictions.csv", index=False)
+    lines = cli.verdict_lines(runs.load(run_dir))
+    assert lines[-1] == "nothing beats drift significantly (DM p < 0.05)"
+
+
+@pytest.mark.parametrize("target, models, label, baseline", [
+    ("direction", {"naive": {}, "logistic": {}}, "Brier score", "climatology"),
+    ("volatility", {"naive": {}, "garch": {}, "har": {}}, "QLIKE", "GARCH(1,1)"),
+])
+def test_the_verdict_ranks_by_the_target_s_own_score(tiny_experiment, target, models, label,
+                                                     baseline):
+    from forecast import walkforward
+    result = walkforward.run_experiment(config.override(tiny_experiment, {
+        "features.target": target, "models": models}), progress=False)
+    scores = {n: m.scores[{"Brier score": "brier", "QLIKE": "qlike"}[label]]
+              for n, m in result.models.items()}
+    top = min(scores, key=scores.get)
+    lines = cli.verdict_lines(result)
+    assert lines[0].startswith(f"best {label}: " + (f"{baseline}, " if top in (
+        "naive" if target == "direction" else "garch",) else f"{top} "))
+    assert baseline in lines[0] and len(lines) in (2, 3)

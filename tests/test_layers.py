@@ -12,7 +12,7 @@ import forecast
 
 PACKAGE = Path(forecast.__file__).parent
 LAYERS = [
-    {"errors", "files", "forked", "quiet", "windows", "splits", "metrics", "audit"},
+    {"errors", "files", "forked", "quiet", "windows", "splits", "metrics", "audit", "paired"},
     # plugins: above the registries it guards (a plugin may not replace their entries)
     # days, ohlcv, csvfile, yahoo: data's readers and checks (data.load_prices uses them)
     {"days", "ohlcv", "csvfile", "yahoo", "data", "config", "indicators", "features",

@@ -83,9 +83,9 @@ def test_the_index_shows_each_run_s_best_model_by_its_own_score(direction, volat
     g = volatility.models["garch"].scores["qlike"]
     for name in ("naive", "har", "ewma"):
         q = volatility.models[name].scores["qlike"]
-        span = re.search(rf'<span class="(\w+)">{name} {re.escape(fmt(q, "ratio"))}</span>',
+        span = re.search(rf'<span class="(\w*)">{name} {re.escape(fmt(q, "ratio"))}</span>',
                          page)
-        assert span.group(1) == ("ok" if q < g else "fail")
+        assert span.group(1) == against_garch(volatility.models[name].scores, g)
     # a price run keeps its cells: RMSE of the best, naive's, each model's Theil's U
     p = rows[dirs["return"].name]
     assert p[6:10] == [["return"], ["drift"], [fmt(prices.models["drift"].scores["rmse"],
@@ -96,11 +96,18 @@ def test_the_index_shows_each_run_s_best_model_by_its_own_score(direction, volat
     assert "direction runs by their Brier score (lower is better)" in scored
 
 
+def against_garch(scores, garch_qlike):
+    """The colour of a volatility model's QLIKE: green only where its own test against
+    GARCH(1,1) is significant at 5%, red where GARCH is significantly better."""
+    if scores["dm_garch_pvalue"] >= 0.05:
+        return ""
+    return "ok" if scores["qlike"] < garch_qlike else "fail"
+
+
 def test_an_index_of_price_runs_keeps_its_columns(prices, tmp_path):
     runs.save(prices, tmp_path)
     page = report.render_index(tmp_path).read_text(encoding="utf-8")
-    assert "<th>RMSE</th><th>naive RMSE</th><th class=text>Theil's U (below 1 beats " \
-           "naive)</th>" in page
+    assert "<th>RMSE</th><th>naive RMSE</th><th class=text>each model's Theil's U</th>" in page
     assert "target" not in page and "Scored:" not in page
 
 
@@ -182,17 +189,20 @@ def test_a_sweep_ranks_each_run_by_its_target_and_not_across_targets(direction, 
     # each coloured against GARCH(1,1)
     top = min(("har", "ewma"), key=q.get)
     assert cells_of(row) == [
-        ("win" if n == top else "", "" if n == "garch" else "ok" if q[n] < q["garch"] else
-         "fail", fmt(q[n], "ratio")) for n in ("naive", "garch", "har", "ewma")]
+        ("win" if n == top else "", "" if n == "garch" else
+         against_garch(volatility.models[n].scores, q["garch"]), fmt(q[n], "ratio"))
+        for n in ("naive", "garch", "har", "ewma")]
     [(_, row)] = sweep_rows(page, "sweep-table-direction")
     b = {n: m.scores["brier"] for n, m in direction.models.items()}
     assert b["logistic"] != b["naive"]
+    p = direction.models["logistic"].scores["dm_pvalue"]
     assert cells_of(row) == [("", "", fmt(b["naive"], "ratio")),
-                             ("win", "ok" if b["logistic"] < b["naive"] else "fail",
-                              fmt(b["logistic"], "ratio"))]
+                             ("win", "" if p >= 0.05 else "ok" if b["logistic"] < b["naive"]
+                              else "fail", fmt(b["logistic"], "ratio"))]
     [(_, row)] = sweep_rows(page, "sweep-table-return")
-    u = prices.models["drift"].scores["theil_u"]
-    assert cells_of(row)[1] == ("win", "ok" if u < 1 else "fail", fmt(u, "ratio"))
+    u, p = (prices.models["drift"].scores[k] for k in ("theil_u", "dm_pvalue"))
+    assert cells_of(row)[1] == ("win", "" if p >= 0.05 else "ok" if u < 1 else "fail",
+                                fmt(u, "ratio"))
     charts = charts_of(page)
     assert charts["chart-sweep-direction"]["yLabel"] == "Brier score"
     assert [s["label"] for s in charts["chart-sweep-direction"]["series"]] == ["naive",
@@ -206,4 +216,38 @@ def test_a_sweep_of_one_target_has_one_table_by_its_score(volatility, tmp_path):
     page = report.render_sweep_summary(summary, tmp_path / "s.html").read_text()
     assert "not comparable" not in page and len(sweep_rows(page, "sweep-table")) == 1
     assert charts_of(page)["chart-sweep"]["yLabel"] == "QLIKE"
-    assert "Each model: its QLIKE (lower is better; green where it beats GARCH(1,1)" in page
+    assert ("Each model: its QLIKE (lower is better) against GARCH(1,1), or naive "
+            "persistence in a run without it (green where its Diebold-Mariano test finds it "
+            "significantly better at 5%") in page
+
+
+# Theil's U and p-value of each model: a lower RMSE is green only where the test says so
+TESTED = {"lucky": (0.9999, 0.80), "skilled": (0.99, 0.01), "worse": (1.01, 0.01),
+          "untested": (0.99, None)}
+COLOURS = {"lucky": "", "skilled": "ok", "worse": "fail", "untested": ""}
+
+
+def test_the_index_is_green_only_where_the_difference_is_significant(tmp_path):
+    from test_report import make_run
+    run_dir = make_run(tmp_path, models=("naive", *TESTED))
+    m = json.loads((run_dir / "metrics.json").read_text())
+    for name, (u, p) in TESTED.items():
+        m["models"][name].update(theil_u=u, dm_pvalue=p)
+    (run_dir / "metrics.json").write_text(json.dumps(m))
+    page = report.render_index(tmp_path).read_text(encoding="utf-8")
+    shown = {n: c for c, n in re.findall(r'<span class="(\w*)">(\w+) [\d.]+</span>', page)}
+    assert shown == COLOURS
+    assert "green where the Diebold-Mariano test finds it significant at 5%" in page
+
+
+def test_a_sweep_is_green_only_where_the_difference_is_significant(tmp_path):
+    heads = {"naive": {"theil_u": 1.0}}
+    heads.update({n: {"theil_u": u, **({"dm_pvalue": p} if p is not None else {})}
+                  for n, (u, p) in TESTED.items()})
+    summary = {"sweep": "s", "models": list(heads), "runs": [
+        {"key": "a", "ticker": "X", "status": "done", "target": "return", "models": heads}]}
+    page = report.render_sweep_summary(summary, tmp_path / "s.html").read_text()
+    [(_, row)] = sweep_rows(page, "sweep-table")
+    assert [c for _, c, _ in cells_of(row)] == ["", *COLOURS.values()]
+    assert "below 1: a lower RMSE than naive persistence's; green where its Diebold-Mariano " \
+           "test finds it significantly better at 5%" in page

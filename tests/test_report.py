@@ -218,11 +218,12 @@ def test_index_and_compare_show_the_source_beside_the_ticker(tmp_path):
 def test_every_section_is_there_when_the_run_holds_its_data(tmp_path):
     run = make_run(tmp_path, seeds=(1, 2, 3), significance=True, trading=True)
     page = report.render(run).read_text(encoding="utf-8")
-    for section in ("verdict", "significance", "prices", "errors", "training", "cost",
-                    "trading", "audit", "setup"):
+    for section in ("verdict", "gain", "significance", "prices", "errors", "training",
+                    "cost", "trading", "audit", "setup"):
         assert f'<section id="{section}">' in page, section
     charts = charts_of(page)
-    assert set(charts) >= {"chart-prices", "chart-folds", "chart-rolling", "chart-errors",
+    assert set(charts) >= {"chart-gain", "chart-prices", "chart-folds", "chart-rolling",
+                           "chart-errors",
                            "chart-loss-0", "chart-loss-1", "chart-cost", "chart-equity",
                            "chart-drawdown"}
     # seed bands: the spread over seeds around each network's predictions and equity
@@ -238,7 +239,9 @@ def test_every_section_is_there_when_the_run_holds_its_data(tmp_path):
     assert 'data-model="naive"' not in sig  # naive against itself is no test
     trading = re.search(r'<table id="trading-table">.*?</table>', page, re.S).group(0)
     assert 'data-model="buy_and_hold"' in trading and "Sharpe" in trading
-    assert "the difference is significant at 5% (Diebold-Mariano p = 0.012)" in page
+    # the synthetic networks' errors are larger than naive's, and p = 0.012 says so
+    assert ("<b>single_lstm</b> is significantly worse than naive persistence: RMSE "
+            in page and "Diebold-Mariano p = 0.012)." in page)
 
 
 def test_sections_without_data_are_left_out_cleanly(tmp_path):
@@ -473,7 +476,7 @@ def test_the_notebook_summary_holds_the_verdict_and_the_prices_chart(tmp_path):
     inner = html.unescape(re.search(r'srcdoc="([^"]*)"', fragment).group(1))
     assert "No model beats naive persistence" in inner
     assert set(verdict_values(inner)) == {"naive", "single_lstm", "stacked_lstm"}
-    assert list(charts_of(inner)) == ["chart-prices"]
+    assert list(charts_of(inner)) == ["chart-gain", "chart-prices"]
     assert not re.search(r'<(script|link|img|iframe)[^>]+(src|href)="(?!data:|#)', inner)
 
 
@@ -517,3 +520,68 @@ def test_small_variances_show_significant_digits_with_their_spread():
     assert fmt(1.23456e-5, "sci") == "1.23e-05"
     assert ">1.23e-05<span class=\"note\"> ± 4.57e-07</span>" in cell(
         {"mse": 1.23456e-5, "mse_std": 4.5678e-7}, "mse", "sci")
+
+
+def test_the_gain_chart_is_the_running_sum_of_naive_s_squared_error_minus_each_model_s(
+        tmp_path):
+    run = make_run(tmp_path, seeds=(1, 2, 3), models=("naive", "drift", "single_lstm"))
+    page = report.render(run).read_text(encoding="utf-8")
+    chart = charts_of(page)["chart-gain"]
+    # recomputed from predictions.csv alone: each day's squared error, the mean over seeds
+    p = pd.read_csv(run / "predictions.csv", parse_dates=["date"])
+    p["sq"] = (p.y_pred - p.y_true) ** 2
+    daily = p.groupby(["model", "date"]).sq.mean().unstack(0)
+    assert chart["x"] == [int(d.timestamp()) for d in daily.index]
+    series = {s["label"]: s for s in chart["series"]}
+    assert list(series) == ["drift", "single_lstm"]  # naive against itself is no line
+    for name in series:
+        want = np.cumsum(daily["naive"] - daily[name])
+        # rounded to 6 significant digits of the largest value: small pages
+        np.testing.assert_allclose(series[name]["y"], want, atol=1e-5 * want.abs().max())
+    m = json.loads((run / "metrics.json").read_text())
+    assert [mark["label"] for mark in chart["marks"]] == [f"fold {f['fold']}"
+                                                          for f in m["folds"]]
+    assert chart["hline"] == 0
+    section = re.search(r'<section id="gain">(.*?)</section>', page, re.S).group(1)
+    assert "naive persistence&#x27;s squared error minus the model's" in section
+    assert "the mean over the seeds" in section
+    # the section sits right after the verdict, the price chart is kept further down
+    assert re.findall(r'<section id="(\w+)">', page)[:3] == ["verdict", "gain", "prices"]
+
+
+@pytest.mark.parametrize("u, p, said, unsaid", [
+    (0.9999, 0.80, "<b>drift</b>: no significant difference from naive persistence (RMSE "
+                   "0.01% lower, Theil's U 0.9999, Diebold-Mariano p = 0.800).", " beats "),
+    (0.99, 0.01, "<b>drift</b> beats naive persistence: RMSE 1.00% lower (Theil's U 0.9900), "
+                 "significant at 5% (Diebold-Mariano p = 0.010).", "no significant"),
+    (1.02, 0.01, "<b>drift</b> is significantly worse than naive persistence: RMSE 2.00% "
+                 "higher (Theil's U 1.0200, Diebold-Mariano p = 0.010).", " beats "),
+    (1.02, 0.60, "<b>drift</b> does not beat naive persistence: RMSE 2.00% higher (Theil's U "
+                 "1.0200); the difference is not significant at 5% (Diebold-Mariano p = "
+                 "0.600).", "significantly worse"),
+    (0.99, None, "<b>drift</b>: RMSE 1.00% lower than naive persistence's (Theil's U 0.9900), "
+                 "but no significance test was recorded, so that is no win.", " beats "),
+])
+def test_a_model_beats_naive_in_the_verdict_only_where_its_test_says_so(tmp_path, u, p, said,
+                                                                       unsaid):
+    run = make_run(tmp_path, models=("naive", "drift", "single_lstm"))
+    m = json.loads((run / "metrics.json").read_text())
+    naive = m["models"]["naive"]["rmse"]
+    m["models"]["single_lstm"].update(rmse=naive * 0.9, theil_u=0.9, dm_pvalue=0.001)
+    m["models"]["drift"].update(rmse=naive * u, theil_u=u, dm_pvalue=p)
+    (run / "metrics.json").write_text(json.dumps(m))
+    verdict = re.search(r'id="verdict-text">(.*?)</div>', report.render(run).read_text(
+        encoding="utf-8"), re.S).group(1)
+    line = re.search(r"<p><b>drift</b>.*?</p>", verdict).group(0)
+    assert line == f"<p>{said}</p>" and unsaid not in line
+
+
+def test_the_best_badge_says_what_best_is_ranked_by(tmp_path):
+    run = make_run(tmp_path)
+    page = report.render(run).read_text(encoding="utf-8")
+    best = re.search(r'<tr data-model="([^"]+)" class=best><td class="text">[^<]*'
+                     r'<span class="badge">([^<]*)</span>', page)
+    m = json.loads((run / "metrics.json").read_text())
+    assert best.group(1) == min(m["models"], key=lambda n: m["models"][n]["rmse"])
+    assert best.group(2) == "best RMSE"
+    assert "best RMSE: the model the verdict ranks first, by RMSE" in page

@@ -123,8 +123,8 @@ def test_the_demo_report_opens_offline_and_draws_every_chart(browser, demo, open
     o = opened(demo / "report.html")
     wall = time.perf_counter() - start
     o.assert_clean()
-    o.assert_charts_drawn(["chart-prices", "chart-folds", "chart-rolling", "chart-errors",
-                           "chart-loss-0", "chart-loss-1", "chart-cost"]
+    o.assert_charts_drawn(["chart-gain", "chart-prices", "chart-folds", "chart-rolling",
+                           "chart-errors", "chart-loss-0", "chart-loss-1", "chart-cost"]
                           + (["chart-equity", "chart-drawdown"]
                              if (demo / "equity.csv").exists() else []))
     ARTIFACTS.mkdir(exist_ok=True)
@@ -170,13 +170,13 @@ def test_charts_zoom_and_show_values_on_hover(browser, demo, opened):
     legend = "#chart-prices .u-legend .u-series:nth-child(2) .u-value"
     o.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     assert o.page.inner_text(legend) not in ("", "--")
-    before = o.page.evaluate("() => window.reportCharts[0].plot.scales.x.max"
-                             " - window.reportCharts[0].plot.scales.x.min")
+    span = ("() => { const x = window.reportCharts.find(c => c.id === 'chart-prices')"
+            ".plot.scales.x; return x.max - x.min; }")
+    before = o.page.evaluate(span)
     o.page.mouse.down()
     o.page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] / 2, steps=5)
     o.page.mouse.up()
-    after = o.page.evaluate("() => window.reportCharts[0].plot.scales.x.max"
-                            " - window.reportCharts[0].plot.scales.x.min")
+    after = o.page.evaluate(span)
     assert after < before / 5
     o.assert_clean()
 
@@ -196,9 +196,9 @@ def test_seed_bands_significance_and_equity_are_drawn(tmp_path, opened):
     run = make_run(tmp_path, seeds=(1, 2), significance=True, trading=True)
     o = opened(report.render(run))
     o.assert_clean()
-    o.assert_charts_drawn(["chart-prices", "chart-folds", "chart-rolling", "chart-errors",
-                           "chart-loss-0", "chart-loss-1", "chart-cost", "chart-equity",
-                           "chart-drawdown"])
+    o.assert_charts_drawn(["chart-gain", "chart-prices", "chart-folds", "chart-rolling",
+                           "chart-errors", "chart-loss-0", "chart-loss-1", "chart-cost",
+                           "chart-equity", "chart-drawdown"])
     assert o.page.locator("#significance-table").is_visible()
     assert o.page.locator("#trading-table tr[data-model=buy_and_hold]").is_visible()
     # band edges are drawing aids, not legend entries

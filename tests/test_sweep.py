@@ -101,10 +101,11 @@ def test_one_summary_page_lists_both_tickers_and_links_each_report(local_out):
         assert (folder / r["report"]).is_file()  # the link resolves to the run's report
         assert f'href="{r["report"]}"' in page
         assert r["models"]["naive"]["theil_u"] == pytest.approx(1.0)
-        # Theil's U coloured by skill against naive: green below 1, red at 1 or above
-        u = r["models"]["single_lstm"]["theil_u"]
-        cell = re.search(rf'data-value="{re.escape(repr(u))}"><span class="(\w+)"', page)
-        assert cell and cell.group(1) == ("ok" if u < 1 else "fail")
+        # Theil's U coloured by its test against naive: green significantly below 1, red
+        # significantly above, plain where the difference is not significant
+        u, p = (r["models"]["single_lstm"][k] for k in ("theil_u", "dm_pvalue"))
+        cell = re.search(rf'data-value="{re.escape(repr(u))}"><span class="(\w*)"', page)
+        assert cell and cell.group(1) == ("" if p >= 0.05 else "ok" if u < 1 else "fail")
 
 
 def test_restart_skips_finished_runs_and_reports_a_failed_one(local_out, tiny_toml):

@@ -5,7 +5,7 @@ import pytest
 
 from forecast import metrics, trading
 from forecast.models import FoldData
-from forecast.targets import TARGETS, log_returns
+from forecast.targets import TARGETS, log_returns, outcome
 from forecast.windows import make_windows
 
 CLOSE = np.array([100.0, 101, 99, 99, 102, 100])
@@ -84,11 +84,65 @@ def test_scores_and_the_sentence_name_the_right_baseline():
             "dm_garch_stat", "dm_garch_pvalue"} <= set(v)
     garch = TARGETS["volatility"].scores(rv, f * 2, None, {"naive": rv[::-1]}, 1)
     sentence = TARGETS["volatility"].skill("lstm", v, {"garch": garch, "naive": {}})
-    assert sentence.startswith("lstm beats GARCH(1,1) on QLIKE") and ", p = " in sentence
-    assert ("not significant at 5%" in sentence) == (v["dm_garch_pvalue"] >= 0.05)
+    assert v["qlike"] < garch["qlike"] and v["dm_garch_pvalue"] >= 0.05  # lower, by luck?
+    assert sentence.startswith("lstm: no significant difference from GARCH(1,1) on QLIKE (")
+    assert f", p = {v['dm_garch_pvalue']:.3g})" in sentence
+    assert sentence == TARGETS["volatility"].skill("lstm", v, {"garch": garch})
+    assert "naive persistence on QLIKE" in TARGETS["volatility"].skill("lstm", v,
+                                                                      {"naive": garch})
     r = TARGETS["return"].scores(CLOSE[1:], CLOSE[1:] + 1, CLOSE[:-1],
                                  {"naive": CLOSE[:-1]}, 1)
     assert "naive persistence on RMSE" in TARGETS["return"].skill("m", r, {})
+
+
+@pytest.mark.parametrize("name, entry, models, said", [
+    ("return", {"theil_u": 0.99, "dm_pvalue": 0.01}, {},
+     "m beats naive persistence on RMSE (Theil's U 0.990, p = 0.01)"),
+    ("return", {"theil_u": 0.9999, "dm_pvalue": 0.8}, {},
+     "m: no significant difference from naive persistence on RMSE (Theil's U 1.000, p = 0.8)"),
+    ("price", {"theil_u": 1.01, "dm_pvalue": 0.01}, {},
+     "m is significantly worse than naive persistence on RMSE (Theil's U 1.010, p = 0.01)"),
+    ("return", {"theil_u": 0.99}, {},
+     "m: not tested against naive persistence on RMSE (Theil's U 0.990, no p-value)"),
+    ("direction", {"brier_skill": 0.01, "dm_pvalue": 0.04}, {},
+     "m beats climatology on the Brier score (Brier skill 0.0100, p = 0.04)"),
+    ("direction", {"brier_skill": 0.01, "dm_pvalue": 0.06}, {},
+     "m: no significant difference from climatology on the Brier score (Brier skill 0.0100, "
+     "p = 0.06)"),
+    ("volatility", {"qlike": -6.95, "dm_garch_pvalue": 0.094, "dm_pvalue": 1e-5},
+     {"garch": {"qlike": -6.9}}, "m: no significant difference from GARCH(1,1) on QLIKE "
+                                 "(-6.9500 against -6.9000, p = 0.094)"),
+    ("volatility", {"qlike": -6.95, "dm_pvalue": 1e-5}, {"naive": {"qlike": -6.2}},
+     "m beats naive persistence on QLIKE (-6.9500 against -6.2000, p = 1e-05)"),
+])
+def test_beats_only_where_the_targets_own_test_says_so(name, entry, models, said):
+    assert TARGETS[name].skill("m", entry, models) == said
+    expected = ("better" if " beats " in said else "worse" if "worse" in said else
+                "untested" if "not tested" in said else "level")
+    assert TARGETS[name].outcome(entry, models) == expected
+
+
+def test_outcome_needs_a_score_and_a_p_value_below_5_percent():
+    assert outcome(None, 0.01) == ""
+    assert outcome(True, None) == outcome(True, float("nan")) == "untested"
+    assert outcome(True, 0.05) == outcome(False, 0.5) == "level"
+    assert outcome(True, 0.0499) == "better" and outcome(False, 0.0499) == "worse"
+
+
+def test_the_daily_loss_is_what_the_targets_test_compares():
+    rv, f, g = (np.array([1e-4, 2e-4, 3e-4, 1e-4]), np.array([1.5e-4, 1.5e-4, 2e-4, 1.2e-4]),
+                np.array([2e-4, 1e-4, 1e-4, 3e-4]))
+    up, p, c = np.array([1.0, 0, 1, 1]), np.array([0.8, 0.3, 0.6, 0.4]), np.full(4, 0.6)
+    for name, y, model, naive in (("return", CLOSE[1:5], CLOSE[1:5] + [1, -2, 0.5, 3],
+                                   CLOSE[:4]), ("direction", up, p, c),
+                                  ("volatility", rv, f, g)):
+        t = TARGETS[name]
+        v = t.scores(y, model, naive, {"naive": naive}, 1)
+        assert metrics.diebold_mariano_loss(t.daily_loss(y, model), t.daily_loss(y, naive)) \
+            == pytest.approx((v["dm_stat"], v["dm_pvalue"])), name
+    np.testing.assert_allclose(TARGETS["volatility"].daily_loss(rv, f), metrics.qlike_loss(rv, f))
+    np.testing.assert_allclose(TARGETS["direction"].daily_loss(up, p), (p - up) ** 2)
+    np.testing.assert_allclose(TARGETS["price"].daily_loss(rv, f), (f - rv) ** 2)
 
 
 def test_positions():

@@ -6,7 +6,7 @@ rendered from a :class:`forecast.result.Result`, just run or read back from its 
 
 - :func:`render` writes ``report.html`` into a run directory (``forecast report RUN_DIR``
   calls it again on an old run); :func:`html` is the same page in memory, and
-  :func:`summary_html` its verdict and main chart for a notebook;
+  :func:`summary_html` its verdict and main charts for a notebook;
 - :func:`render_index` writes ``index.html`` listing every run under a folder, newest first;
 - :func:`render_compare` writes one page comparing several runs model by model, and
   :func:`compare_table` is that comparison as a DataFrame;
@@ -31,6 +31,7 @@ from forecast.report.sections import SECTIONS, Section
 from forecast.report.sections.audit import leak_findings
 from forecast.report.sections.details import header
 from forecast.report.sections.errors import prices
+from forecast.report.sections.gain import gain
 from forecast.report.sections.verdict import table, verdict_box
 from forecast.result import Result
 
@@ -65,8 +66,9 @@ def html(result: Result) -> str:
 
 
 def summary_html(result: Result, height: int | None = None) -> str:
-    """The verdict, the verdict table and the chart of actual and predicted prices, for a
-    notebook cell (Jupyter's ``_repr_html_``).
+    """The verdict, the verdict table, the chart of each model's gain over naive
+    persistence day by day and the chart of actual and predicted prices, for a notebook
+    cell (Jupyter's ``_repr_html_``).
 
     The fragment is an ``<iframe srcdoc>`` holding a whole page (uPlot and the numbers
     embedded, nothing fetched), so the report's styles and element ids stay out of the
@@ -79,10 +81,10 @@ def summary_html(result: Result, height: int | None = None) -> str:
             f"prices {esc(d.start or '?')} to {esc(d.end or '?')}</p>"
             + (verdict_box(result) + table(result) if result.models else
                "<p>This run holds no model results.</p>")
-            + prices(result, charts))
+            + gain(result, charts) + prices(result, charts))
     doc = page(f"{result.experiment.name} · {d.ticker or ''}", body, charts)
     if height is None:
-        height = 260 + 34 * len(result.models) + (470 if charts else 40)
+        height = 260 + 34 * len(result.models) + 470 * len(charts) + (0 if charts else 40)
     return (f'<iframe srcdoc="{esc(doc)}" title="{esc(result.experiment.name)}" '
             f'style="width:100%;height:{int(height)}px;border:0" '
             "onload=\"this.style.height=(this.contentWindow.document.documentElement"

@@ -13,9 +13,10 @@ import pandas as pd
 from forecast import runs
 from forecast.errors import ForecastError
 from forecast.files import one_at_a_time, write_atomic
+from forecast.report.headline import headline
 from forecast.report.markup import (best, cell, colors, esc, facts, fmt, line, num, page,
                                     plain)
-from forecast.report.scores import (PRICES, Score, baseline_of, beats, compared_by,
+from forecast.report.scores import (PRICES, Score, baseline_of, compared_by, mark,
                                     ranked_by, scored_as)
 from forecast.report.sections.common import experiment_text, row
 from forecast.report.sections.details import run_name
@@ -79,7 +80,7 @@ def render_index(root="reports") -> Path:
             "<th class=text>ticker</th>", "<th class=text>source</th>",
             "<th class=text>prices</th>", "<th>folds</th>", "<th class=text>best model</th>",
             "<th>RMSE</th>", "<th>naive RMSE</th>",
-            "<th class=text>Theil's U (below 1 beats naive)</th>", "<th class=text>files</th>"]
+            "<th class=text>each model's Theil's U</th>", "<th class=text>files</th>"]
     if not prices_only:  # runs of other targets: columns that fit every run
         head[6:10] = ["<th class=text>target</th>", "<th class=text>best model</th>",
                       "<th>its score</th>", "<th>baseline's score</th>",
@@ -98,11 +99,15 @@ def render_index(root="reports") -> Path:
         rows.append(f'<tr><td class="text"><a href="{link}/">{esc(d.name)}</a></td>'
                     f'<td class="text fail" colspan="{len(head) - 1}">damaged run: '
                     f"{esc(error)}</td></tr>")
-    note = ("" if prices_only else
+    colours = ("green where the Diebold-Mariano test finds it significant at 5%, red where "
+               "the baseline is significantly better, plain where the difference is not "
+               "significant")
+    note = ("<p class=note>Theil's U below 1 is a lower RMSE than naive persistence's: "
+            f"{colours}.</p>" if prices_only else
             "<p class=note>The best model of each run by the score its report ranks models "
-            "by; the baseline's score; every other model's, green where it beats the "
-            f"baseline. Scored: {esc('; '.join(scored_as(t) for t in dict.fromkeys(targets)))}"
-            ".</p>")
+            "by; the baseline's score; every other model's: better than the baseline's is "
+            f"{colours}. Scored: "
+            f"{esc('; '.join(scored_as(t) for t in dict.fromkeys(targets)))}.</p>")
     table = (f'<div class="scroll"><table id="runs"><tr>{"".join(head)}</tr>{"".join(rows)}'
              f"</table></div>{note}" if rows else
              "<p>No runs yet: <code>forecast run EXPERIMENT.toml</code> adds one.</p>")
@@ -126,9 +131,9 @@ def _index_row(result: Result, link: str, has_report: bool, prices_only=True) ->
     if target in PRICES:
         top = best(scores, "rmse") if scores else None
         naive = scores.get("naive", {})
-        others = {n: num(e.get("theil_u")) for n, e in scores.items() if n != "naive"}
-        against = "<br>".join(f'<span class="{"ok" if u < 1 else "fail"}">{esc(n)} '
-                              f'{fmt(u, "ratio")}</span>' for n, u in others.items())
+        against = "<br>".join(f'<span class="{mark(target, e, scores)}">{esc(n)} '
+                              f'{fmt(e.get("theil_u"), "ratio")}</span>'
+                              for n, e in scores.items() if n != "naive")
         score, base = (fmt(scores.get(top, {}).get("rmse"), "price"),
                        fmt(naive.get("rmse"), "price"))
     else:
@@ -137,7 +142,7 @@ def _index_row(result: Result, link: str, has_report: bool, prices_only=True) ->
         top = best(scores, key, lower) if scores else None
         b = num(scores.get(base_name, {}).get(key))
         against = "<br>".join(
-            f'<span class="{beats(num(e.get(key)), b, lower) or "fail"}">{esc(n)} '
+            f'<span class="{mark(target, e, scores)}">{esc(n)} '
             f"{fmt(e.get(key), kind)}</span>" for n, e in scores.items() if n != base_name)
         score = fmt(scores.get(top, {}).get(key), kind) + (
             f' <span class="note">{esc(s.label)}</span>' if s else "")
@@ -164,9 +169,10 @@ def _index_row(result: Result, link: str, has_report: bool, prices_only=True) ->
 # --- the comparison ----------------------------------------------------------------------
 
 
-def results_of(results_or_dirs) -> list[Result]:
-    """Results as they are, run directories read (without their predictions)."""
-    return [r if isinstance(r, Result) else runs.load(r, predictions=False)
+def results_of(results_or_dirs, predictions: bool = False) -> list[Result]:
+    """Results as they are, run directories read (with their predictions only when asked:
+    the comparison page tests runs day by day, the table needs none)."""
+    return [r if isinstance(r, Result) else runs.load(r, predictions=predictions)
             for r in results_or_dirs]
 
 
@@ -204,15 +210,18 @@ def render_compare(results_or_dirs, output_path="reports/compare.html") -> Path:
         raise ForecastError("compare needs at least one run directory")
     output = Path(output_path)
     output.parent.mkdir(parents=True, exist_ok=True)
-    loaded = results_of(results_or_dirs)
+    loaded = results_of(results_or_dirs, predictions=True)
     return write_atomic(output, compare_html(loaded, output))
 
 
 def compare_html(loaded: list[Result], output: Path | None = None) -> str:
     """The comparison page (links to each run's report relative to ``output``).
 
-    Runs are compared model by model by their target's score (Theil's U for prices); runs
-    of different targets are not ranked against each other: each target gets its own
+    It opens with which run is better on the target's own score and whether that is
+    significant, on the days the runs all forecast
+    (:func:`~forecast.report.headline.headline`; Results need their predictions for it).
+    Runs are then compared model by model by their target's score (Theil's U for prices);
+    runs of different targets are not ranked against each other: each target gets its own
     section, and the page says why."""
     charts: list[dict] = []
     n = len(loaded)
@@ -220,7 +229,8 @@ def compare_html(loaded: list[Result], output: Path | None = None) -> str:
     body = f"<h1>Comparison of {n} run{'s' if n != 1 else ''}</h1>"
     if len(groups) == 1:
         (target, members), = groups.items()
-        body += (f"<p class=sub>{_comparable(target)}</p>" + _compare_runs(loaded, output)
+        body += (headline(loaded, members, target) + f"<p class=sub>{_comparable(target)}</p>"
+                 + _compare_runs(loaded, output)
                  + _compare_models(loaded, target, members, charts, "chart-compare", "h2"))
     else:
         body += _not_comparable(groups) + _compare_runs(loaded, output)
@@ -228,7 +238,9 @@ def compare_html(loaded: list[Result], output: Path | None = None) -> str:
             body += (f'<section class="compare-target" data-target="{esc(target)}">'
                      f"<h2>Target {esc(target)}: runs "
                      + ", ".join(f"#{i + 1}" for i in members)
-                     + f"</h2><p class=note>{_comparable(target)}</p>"
+                     + "</h2>" + headline(loaded, members, target,
+                                          f"compare-verdict-{target}")
+                     + f"<p class=note>{_comparable(target)}</p>"
                      + _compare_models(loaded, target, members, charts,
                                        f"chart-compare-{target}", "h3") + "</section>")
     return page("forecast comparison", body, charts)
@@ -239,8 +251,8 @@ def _comparable(target: str) -> str:
     s = compared_by(target)
     if target in PRICES:
         return ("Errors in price units are comparable only between runs of the same ticker "
-                "and period; Theil's U (RMSE / RMSE of naive persistence, below 1 beats it) "
-                "is comparable across all.")
+                "and period; Theil's U (RMSE / RMSE of naive persistence, below 1 a lower "
+                "RMSE) is comparable across all.")
     if s is None:
         return f"Runs of target {esc(target)}: no score the report knows to rank them by."
     level = {"direction": " A Brier score (the mean squared error of the probability of a "
@@ -310,7 +322,8 @@ def _compare_models(loaded: list[Result], target: str, members: list[int], chart
         charts.append(spec)
         out.append(f"<{h}>{s.label} by run</{h}>"
                    f'<div class="chart" id="{esc(chart)}"></div><p class=note>'
-                   + ("Below the line at 1 a model beats naive persistence." if prices else
+                   + ("Below the line at 1 a model has a lower RMSE than naive "
+                      "persistence (significantly or not: DM p in the tables)." if prices else
                       f"Each model's {s.label} in every run: {s.better}.")
                    + "</p>")
     if prices:
@@ -326,6 +339,8 @@ def _compare_models(loaded: list[Result], target: str, members: list[int], chart
     if any(isinstance(m.trading, dict) for i in members for m in loaded[i].models.values()):
         columns.append(("sharpe", "Sharpe", "ratio2"))
     head = "".join(f"<th>{title}</th>" for _, title, _ in columns)
+    out.append("<p class=note>The tables below hold each model's scores as its run recorded "
+               "them, over that run's own test days.</p>")
     for n in names:
         entries = {i: row(loaded[i].models[n]) for i in members if n in loaded[i].models}
         win = best(entries, s.key, s.lower) if s is not None and len(entries) > 1 else None
@@ -408,8 +423,9 @@ def render_sweep_summary(summary: dict, output_path) -> Path:
 
 def _sweep_target(entries, members, target, models, keys, charts, chart_id, table_id):
     """The chart and the table of the runs ``members`` (positions in ``entries``), all of
-    ``target``: each model's score, green where it beats the run's baseline, the best model
-    of each run that is no baseline in bold."""
+    ``target``: each model's score, green where it beats the run's baseline significantly
+    (red where it is significantly worse), the best model of each run that is no baseline
+    in bold."""
     s = compared_by(target)
     prices = target in PRICES
     refs = TARGETS[target].references if target in TARGETS else ("naive",)
@@ -424,15 +440,14 @@ def _sweep_target(entries, members, target, models, keys, charts, chart_id, tabl
         top = (best({n: e for n, e in heads.items() if n not in refs}, s.key, s.lower)
                if s is not None else None)
         base = baseline_of(target, heads)
-        # Theil's U is relative to naive persistence: 1 is naive's own
-        b = (1.0 if prices else num((heads.get(base) or {}).get(s.key)) if s is not None
-             else math.nan)
         status = esc(r.get("status", "?"))
         if r.get("report") and r.get("status") == "done":
             status = f'<a href="{quote(str(r["report"]))}">report</a>'
         elif r.get("error"):
             status = f'<span class="fail">{status}</span>: {esc(r["error"])}'
-        cells = "".join(_sweep_cell(heads.get(n), n == top, n == base, s, b) for n in models)
+        cells = "".join(_sweep_cell(heads.get(n), n == top, "" if n == base else
+                                    mark(target, heads.get(n) or {}, heads), s)
+                        for n in models)
         rows.append(f'<tr data-key="{esc(r.get("key", ""))}"><td>{i + 1}</td>'
                     f'<td class="text">{esc(r.get("ticker", "?"))}</td>'
                     + "".join(f'<td class="text">{esc(plain((r.get("settings") or {}).get(k)))}'
@@ -454,33 +469,36 @@ def _sweep_target(entries, members, target, models, keys, charts, chart_id, tabl
         charts.append(spec)
         chart = (f'<div class="chart" id="{esc(chart_id)}"></div><p class=note>'
                  + ("Theil's U of every model in every finished run: below the line at 1 a "
-                    "model beats naive persistence." if prices else
+                    "model has a lower RMSE than naive persistence (significantly or not: "
+                    "the table)." if prices else
                     f"Each model's {s.label} in every finished run: {s.better}.")
                  + "</p>")
+    colours = ("green where its Diebold-Mariano test finds it significantly better at 5%, "
+               "red where significantly worse, plain where the difference is not "
+               "significant")
     if prices:
-        note = ("Each model: Theil's U (bold: the best network of the run), then the "
-                "Diebold-Mariano p-value against naive and the Sharpe ratio of trading on it "
-                "when recorded.")
+        note = ("Each model: Theil's U (below 1: a lower RMSE than naive persistence's; "
+                f"{colours}; bold: the best network of the run), then the Diebold-Mariano "
+                "p-value against naive and the Sharpe ratio of trading on it when recorded.")
     elif s is None:
         note = f"Target {esc(target)}: no score the report knows."
     else:
-        note = (f"Each model: its {s.label} ({s.better}; green where it beats "
+        note = (f"Each model: its {s.label} ({s.better}) against "
                 f"{esc(TARGETS[target].baseline_label)}, or naive persistence in a run "
-                "without it; bold: the best model of the run that is no baseline), then the "
-                "Diebold-Mariano p-value against naive and the Sharpe ratio of trading on it "
-                "when recorded.")
+                f"without it ({colours}; bold: the best model of the run that is no "
+                "baseline), then the Diebold-Mariano p-value against naive and the Sharpe "
+                "ratio of trading on it when recorded.")
     table = (f'<div class="scroll"><table id="{esc(table_id)}">{head}{"".join(rows)}'
              f"</table></div><p class=note>{note}</p>")
     return chart, table
 
 
-def _sweep_cell(h, top: bool, reference: bool, s: Score | None, baseline: float) -> str:
+def _sweep_cell(h, top: bool, cls: str, s: Score | None) -> str:
     if not isinstance(h, dict):
         return "<td>–</td>"
     kind = s.kind if s is not None else "ratio"
     u = num(h.get(s.key)) if s is not None else math.nan
     sd = h.get(f"{s.key}_std") if s is not None else None
-    cls = "" if reference else beats(u, baseline, s.lower if s is not None else True)
     extra = []
     if h.get("dm_pvalue") is not None:
         extra.append(f"p {fmt(h['dm_pvalue'], 'p')}")

@@ -2,7 +2,6 @@
 sweep's summary read it): the score, whether lower is better, the baseline to beat."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from forecast.report.sections.targets import COLUMNS as TARGET_COLUMNS
@@ -57,15 +56,17 @@ def baseline_of(target: str, models) -> str:
     """The model a run's verdict measures the others against (the target's baseline when
     the run has it, else naive), as the run's report does."""
     t = TARGETS.get(target)
-    return t.baseline if t is not None and t.baseline in models else "naive"
+    return t.baseline_in(models) if t is not None else "naive"
 
 
-def beats(value: float, baseline: float, lower: bool) -> str:
-    """``ok`` when ``value`` is better than the baseline's, ``fail`` when not, ``""`` when
-    either is missing."""
-    if not (math.isfinite(value) and math.isfinite(baseline)):
-        return ""
-    return "ok" if (value < baseline if lower else value > baseline) else "fail"
+def mark(target: str, entry: dict, models: dict) -> str:
+    """The class of a model's score on the pages about several runs, as its report words
+    it: ``ok`` where it beats the run's baseline by the target's own test at 5%, ``fail``
+    where it is significantly worse, ``""`` where the difference is not significant, was not
+    tested, or the target is unknown. ``entry`` is the model's scores, ``models`` every
+    model's of the run."""
+    t = TARGETS.get(target)
+    return {"better": "ok", "worse": "fail"}.get(t.outcome(entry, models) if t else "", "")
 
 
 def scored_as(target: str) -> str:
@@ -75,6 +76,6 @@ def scored_as(target: str) -> str:
         return f"{target} runs have no score the report knows"
     if target in PRICES:
         return (f"{target} runs by RMSE in price units, against naive persistence by Theil's "
-                "U (below 1 beats it)")
+                "U (below 1: a lower RMSE)")
     return (f"{target} runs by their {s.label} ({s.better}), against "
             f"{TARGETS[target].baseline_label}")

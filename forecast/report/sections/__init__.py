@@ -15,6 +15,7 @@ from typing import Callable
 from forecast.report.sections.audit import audit
 from forecast.report.sections.details import details
 from forecast.report.sections.errors import errors, prices
+from forecast.report.sections.gain import gain
 from forecast.report.sections.trading import trading
 from forecast.report.sections.training import cost, training
 from forecast.report.sections.verdict import significance, verdict
@@ -33,6 +34,8 @@ class Section:
 SECTIONS = [
     # by_target: the price sections for price and return, the target's own for the others
     Section("verdict", "Verdict", by_target(verdict, targets.verdict)),
+    # the picture of the verdict: who was better than the baseline, and when
+    Section("gain", "Against the baseline, day by day", gain),
     Section("significance", "Significance", by_target(significance, targets.significance)),
     Section("prices", "Actual and predicted prices", by_target(prices, None)),
     Section("forecasts", "Forecasts against what happened", by_target(None, targets.forecasts)),

@@ -59,7 +59,7 @@ def verdict(result, charts) -> str:
     models = rows(result)
     key, label = LOSS[t.name]
     win = best(models, key)
-    base = t.baseline if t.baseline in models else "naive"
+    base = t.baseline_in(models)
     lines = [f"<b>{esc(win)}</b> has the lowest {label}, {fmt(models[win][key], 'ratio')}"
              f" (the forecast: {esc(t.unit)}; the baseline: {esc(t.baseline_label)})."
              if win else f"No model has a finite {label}: every forecast failed."]
@@ -67,10 +67,8 @@ def verdict(result, charts) -> str:
     for name, e in models.items():
         if name == base:
             continue
-        sentence = t.skill(name, e, models)
-        lines.append(esc(sentence) + ".")
-        p = num(e.get("dm_garch_pvalue" if base == "garch" else "dm_pvalue"))
-        if sentence.startswith(f"{name} beats") and p < 0.05:
+        lines.append(esc(t.skill(name, e, models)) + ".")
+        if t.outcome(e, models) == "better":  # a significant win, as the sentence says
             lost = False
     lines.append(_trading_headline(result))
     lines.append(leak_line(result))
@@ -81,13 +79,14 @@ def verdict(result, charts) -> str:
     head = "".join(f'<th data-key="{k}">{title}</th>' for k, title, _, _ in columns)
     body = "".join(
         f'<tr data-model="{esc(n)}"{" class=best" if n == win else ""}>'
-        f'<td class="text">{esc(n)}</td>'
+        f'<td class="text">{esc(n)}'
+        + (f'<span class="badge">best {esc(label)}</span>' if n == win else "") + "</td>"
         + "".join(cell(e, k, kind, winners.get(k) == n) for k, _, kind, _ in columns)
         + "</tr>" for n, e in models.items())
     notes = {"direction": "y_pred is the probability of a rise; accuracy calls a rise above "
                           "0.5; Brier = mean (probability - outcome)²; Brier skill = 1 - Brier "
-                          "/ Brier of climatology (above 0 beats it); ROC AUC 0.5 is no "
-                          "ranking skill",
+                          "/ Brier of climatology (above 0: a lower Brier score, a win only "
+                          "where its test is significant); ROC AUC 0.5 is no ranking skill",
              "volatility": "QLIKE = mean(realized / forecast + log forecast) over the "
                            "realized variances of daily log returns (lower is better); "
                            "Mincer-Zarnowitz: realized = intercept + slope x forecast, an "

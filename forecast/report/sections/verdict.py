@@ -8,6 +8,7 @@ from forecast.report.markup import best, cell, esc, fmt, num
 from forecast.report.power import power_line
 from forecast.report.sections.audit import leak_line
 from forecast.report.sections.common import has_std, rows
+from forecast.targets import SIGNIFICANCE, TARGETS
 
 # (key, column title, formatter kind, lower is better?) of the verdict table
 COLUMNS = (
@@ -27,7 +28,9 @@ def verdict(result, charts) -> str:
         return "<p>This run holds no model results.</p>"
     return verdict_box(result) + table(result) + (
         "<p class=note>RMSE and MAE in price units over all test days; Theil's U is the "
-        "RMSE relative to naive persistence (below 1 beats it); wall time is training plus "
+        "RMSE relative to naive persistence (below 1: a lower RMSE, a win only where the "
+        "Diebold-Mariano test finds it significant at 5%); best RMSE: the model the verdict "
+        "ranks first, by RMSE (bold: the best of each column); wall time is training plus "
         "prediction over all folds; naive persistence forecasts no move, so it has no "
         "direction to get right (–)" + (", ± the standard deviation over seeds" if
                                        has_std(result) else "") + ".</p>")
@@ -55,10 +58,9 @@ def verdict_box(result) -> str:
                   f"persistence ({fmt(naive['rmse'], 'price')})")
         p = num(models[win].get("dm_pvalue"))
         if not math.isfinite(p):  # no test recorded: the margin alone proves nothing
-            lost = False
             lines.append(f"<b>{esc(win)}</b> has the lowest RMSE: {margin}; no significance "
                          "test was recorded, so the margin may be luck.")
-        elif p < 0.05:
+        elif p < SIGNIFICANCE:
             lost = False
             lines.append(f"<b>{esc(win)}</b> wins: {margin}{_dm_clause(models[win])}.")
         else:  # "wins" only where the difference is unlikely to be luck
@@ -68,21 +70,38 @@ def verdict_box(result) -> str:
     for name, e in models.items():
         if name in ("naive", win) or naive is None:
             continue
-        u = num(e.get("theil_u"))
-        if not math.isfinite(u):
-            lines.append(f"<b>{esc(name)}</b> has no Theil's U: its forecasts failed.")
-        elif u >= 1:
-            lines.append(f"<b>{esc(name)}</b> does not beat naive persistence: its RMSE is "
-                         f"{_pct_change(u)} higher (Theil's U {fmt(u, 'ratio')})"
-                         f"{_dm_clause(e)}.")
-        else:
-            lines.append(f"<b>{esc(name)}</b> beats naive persistence by {_pct_change(u)} "
-                         f"(Theil's U {fmt(u, 'ratio')}){_dm_clause(e)}.")
+        lines.append(_against_naive(name, e))
     lines.append(power_line(result))
     lines.append(_trading_headline(result))
     lines.append(leak_line(result))
     return (f'<div class="verdict{" lost" if lost else ""}" id="verdict-text">'
             + "".join(f"<p>{line}</p>" for line in lines if line) + "</div>")
+
+
+def _against_naive(name: str, e: dict) -> str:
+    """One model against naive persistence: "beats" only where its Diebold-Mariano test
+    finds the difference significant at 5%."""
+    u, p = num(e.get("theil_u")), num(e.get("dm_pvalue"))
+    if not math.isfinite(u):
+        return f"<b>{esc(name)}</b> has no Theil's U: its forecasts failed."
+    n, pct, ratio = f"<b>{esc(name)}</b>", _pct_change(u), fmt(u, "ratio")
+    dm = f"Diebold-Mariano p = {fmt(p, 'p')}"
+    said = TARGETS["return"].outcome(e, {})
+    if said == "better":
+        return (f"{n} beats naive persistence: RMSE {pct} lower (Theil's U {ratio}), "
+                f"significant at 5% ({dm}).")
+    if said == "worse":
+        return (f"{n} is significantly worse than naive persistence: RMSE {pct} higher "
+                f"(Theil's U {ratio}, {dm}).")
+    if u >= 1:  # "does not beat" is true whatever the test says
+        return (f"{n} does not beat naive persistence: RMSE {pct} higher (Theil's U {ratio})"
+                + (f"; the difference is not significant at 5% ({dm})." if said == "level"
+                   else "; no significance test was recorded."))
+    if said == "level":
+        return (f"{n}: no significant difference from naive persistence (RMSE {pct} lower, "
+                f"Theil's U {ratio}, {dm}).")
+    return (f"{n}: RMSE {pct} lower than naive persistence's (Theil's U {ratio}), but no "
+            "significance test was recorded, so that is no win.")
 
 
 def table(result) -> str:
@@ -96,7 +115,7 @@ def table(result) -> str:
     for name, e in models.items():
         cells = "".join(cell(e, key, kind, winners.get(key) == name)
                         for key, _, kind, _ in COLUMNS)
-        badge = '<span class="badge">best</span>' if name == top else ""
+        badge = '<span class="badge">best RMSE</span>' if name == top else ""
         out.append(f'<tr data-model="{esc(name)}"{" class=best" if name == top else ""}>'
                    f'<td class="text">{esc(name)}{badge}</td>{cells}</tr>')
     return (f'<div class="scroll"><table id="verdict-table"><tr><th class=text>model</th>'
@@ -147,7 +166,7 @@ def _dm_clause(e: dict) -> str:
     p = num(e.get("dm_pvalue"))
     if not math.isfinite(p):
         return ""
-    return (f"; the difference is {'' if p < 0.05 else 'not '}significant at 5% "
+    return (f"; the difference is {'' if p < SIGNIFICANCE else 'not '}significant at 5% "
             f"(Diebold-Mariano p = {fmt(p, 'p')})")
 
 
@@ -155,7 +174,7 @@ def _dm_words(e: dict) -> str:
     stat, p = num(e.get("dm_stat")), num(e.get("dm_pvalue"))
     if not (math.isfinite(stat) and math.isfinite(p)):
         return "not testable"
-    if p >= 0.05:
+    if p >= SIGNIFICANCE:
         return "no significant difference"
     return ('<span class="ok">significantly more accurate</span>' if stat < 0 else
             '<span class="fail">significantly less accurate</span>')
